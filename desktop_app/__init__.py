@@ -1,0 +1,5 @@
+"""A desktop music-composition workstation: piano roll, playback, spectrogram and two neural assistants."""
+
+__version__ = "0.1.0"
+APP_NAME = "Desktop App"
+ORG_NAME = "desktop-app"
