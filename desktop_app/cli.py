@@ -1,2 +1,76 @@
-def main(argv=None) -> int:
-    return 0
+"""`desktop-app`: the window by default, and headless commands for conversion and benchmarks.
+Errors print one line naming the file and the reason, and exit with code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from desktop_app import __version__
+from desktop_app.music.errors import MusicFileError
+
+EXIT_ERROR = 2
+COMMANDS = ("convert", "bench")
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desktop-app",
+        description="Music-composition workstation. Commands: convert IN OUT, bench io. "
+        "Run 'desktop-app COMMAND --help' for each.",
+    )
+    parser.add_argument("file", nargs="?", type=Path, help="a project (.dap), MIDI or MusicXML/MXL file to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", type=Path,
+                        help="open the window with FILE (or the demo seed), save a PNG of it and exit")
+    parser.add_argument("--version", action="version", version=f"desktop-app {__version__}")
+    return parser
+
+
+def _command_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="desktop-app")
+    sub = parser.add_subparsers(dest="command", required=True)
+    convert = sub.add_parser("convert", help="convert between MIDI, MusicXML/MXL and project files")
+    convert.add_argument("input", type=Path, help="a .mid/.midi, .musicxml/.xml/.mxl or .dap file")
+    convert.add_argument("output", type=Path, help="a .mid/.midi or .dap file")
+    bench = sub.add_parser("bench", help="run a benchmark and print JSON")
+    bench.add_argument("name", choices=["io"], help="io: MIDI import and export of a 10,000-note file")
+    bench.add_argument("--notes", type=int, default=10_000, help="notes in the benchmark file (io)")
+    bench.add_argument("--runs", type=int, default=9, help="repetitions; medians are reported")
+    return parser
+
+
+def convert(source: Path, target: Path) -> None:
+    from desktop_app.music.formats import read_any, write_any
+
+    project = read_any(source)
+    write_any(project, target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = _command_parser().parse_args(argv)
+            if args.command == "convert":
+                convert(args.input, args.output)
+            elif args.command == "bench":
+                from desktop_app.bench import io_bench
+
+                print(json.dumps(io_bench.run(args.notes, args.runs), indent=2))
+            return 0
+        args = _gui_parser().parse_args(argv)
+        if args.screenshot is not None:
+            from desktop_app.ui.app import take_screenshot
+
+            take_screenshot(args.screenshot, args.file)
+            return 0
+        from desktop_app.ui.app import run_gui
+
+        return run_gui(args.file)
+    except MusicFileError as e:
+        print(f"desktop-app: error: {e.path}: {e.reason}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

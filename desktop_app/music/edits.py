@@ -61,7 +61,8 @@ def resize_notes(
 
     def change(n: Note) -> Note:
         end = n.end + delta_end
-        start = _clamp(n.start + delta_start, 0, max(0, end - min_duration))
+        # The right edge alone never moves the start; the left edge stops short of the end.
+        start = n.start if delta_start == 0 else _clamp(n.start + delta_start, 0, max(0, end - min_duration))
         return replace(n, start=start, duration=max(min_duration, end - start))
 
     return _map_notes(track, indices, change)
@@ -86,7 +87,7 @@ def quantize(
         raise ValueError("grid must be positive")
 
     def toward(t: int) -> int:
-        target = round(t / grid) * grid
+        target = (t + grid // 2) // grid * grid  # halfway goes to the later line (round() would go to the even one)
         return round(t + (target - t) * strength)
 
     def change(n: Note) -> Note:

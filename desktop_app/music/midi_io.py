@@ -70,7 +70,8 @@ def _track_events(track: Track) -> list[tuple[int, int, str, dict]]:
     ]
     # At one tick: note-offs of earlier notes, then note-ons, then offs of zero-length notes,
     # so that first-on-first-off pairing on import rebuilds exactly these notes.
-    for n in track.notes:
+    # Notes of one pitch that start together go shortest first, as import pairs them.
+    for n in sorted(track.notes, key=lambda n: (n.start, n.end)):
         events.append((n.start, 3, "note_on", {"channel": ch, "note": n.pitch, "velocity": n.velocity}))
         events.append((n.end, 2 if n.duration > 0 else 4, "note_off", {"channel": ch, "note": n.pitch}))
     return events
@@ -142,7 +143,8 @@ def _checked_smf(data: bytes, source: str) -> bytes:
         raise MusicFileError(
             source, f"the header promises {n_tracks} track{'s' * (n_tracks != 1)} but the file holds {len(chunks)}"
         )
-    return data[:8] + struct.pack(">HHH", fmt, n_tracks, division) + b"".join(chunks)
+    # A longer header's extra fields are dropped here, so the length written must be 6.
+    return b"MThd" + struct.pack(">IHHH", 6, fmt, n_tracks, division) + b"".join(chunks)
 
 
 def _looks_like_text(data: bytes) -> bool:

@@ -26,6 +26,8 @@ def read_musicxml(path: str | os.PathLike[str]) -> Song:
     compressed = source.lower().endswith(".mxl")
     if compressed and not zipfile.is_zipfile(source):
         raise MusicFileError(source, "not a compressed MusicXML (.mxl) file: it is not a zip archive")
+    if compressed and not _zip_holds_a_score(source):
+        raise MusicFileError(source, "not a compressed MusicXML (.mxl) file: the zip archive holds no MusicXML score")
     if not compressed and b"<score-partwise" not in data[:4096] and b"<score-timewise" not in data[:4096]:
         raise MusicFileError(source, "not a MusicXML file: no <score-partwise> or <score-timewise> element")
     from music21 import converter  # imported here: music21 takes a while to load
@@ -38,6 +40,16 @@ def read_musicxml(path: str | os.PathLike[str]) -> Song:
     if not song.tracks:
         raise MusicFileError(source, "the score holds no parts with notes")
     return song
+
+
+def _zip_holds_a_score(source: str) -> bool:
+    """Whether the archive has a .xml or .musicxml file besides its META-INF folder."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return any(n.lower().endswith((".xml", ".musicxml")) and not n.upper().startswith("META-INF/") for n in names)
 
 
 def score_to_song(score, title: str = "", ppq: int = DEFAULT_PPQ) -> Song:

@@ -112,7 +112,7 @@ class Meter:
         """Ticks where bars begin, up to and including the bar that holds `end_tick`."""
         starts: list[int] = []
         for i, (tick, _, num, beat_ticks) in enumerate(self._segments):
-            stop = self._segments[i + 1][0] if i + 1 < len(self._segments) else end_tick + 1
+            stop = min(self._segments[i + 1][0], end_tick + 1) if i + 1 < len(self._segments) else end_tick + 1
             starts.extend(range(tick, max(stop, tick + 1), num * beat_ticks))
             if stop > end_tick:
                 break

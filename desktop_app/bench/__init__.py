@@ -1,0 +1,1 @@
+"""Benchmarks behind `desktop-app bench ...`: each prints one JSON object."""

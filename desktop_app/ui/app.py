@@ -1,0 +1,82 @@
+"""Start the GUI: the application object, the main window, and the start-up sequence
+(recovery, the file asked for, or the demo seed on first start)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import APP_NAME, ORG_NAME, __version__
+from desktop_app.music.errors import MusicFileError
+from desktop_app.music.formats import read_any
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.settings import AppSettings
+
+
+def _application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def needs_offscreen() -> bool:
+    """True on Linux without any display to draw on."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def take_screenshot(out: Path, file: Path | None) -> None:
+    """Open the window with `file` (or the demo seed), save a PNG of it, close. Raises
+    MusicFileError when the file cannot be read, before any window is shown."""
+    if needs_offscreen():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    project = read_any(file) if file is not None else None
+    app = _application()
+    with tempfile.TemporaryDirectory() as scratch:  # leave the user's settings and recent files alone
+        settings = AppSettings(QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat))
+        window = MainWindow(settings=settings, recovery_path=Path(scratch) / "recovery.dap")
+        window.autosaver.stop()
+        if project is None:
+            window.open_demo()
+        else:
+            window.show_opened(Path(file), project)
+        window.show()
+        for _ in range(5):
+            app.processEvents()
+        saved = window.grab().save(str(out))
+        window.hide()
+        window.deleteLater()
+    if not saved:
+        raise MusicFileError(out, "cannot write the PNG there")
+
+
+def run_gui(file: Path | None) -> int:
+    if needs_offscreen():
+        print("desktop-app: no display to open a window on (DISPLAY is not set); "
+              "run it in a desktop session or under xvfb-run", file=sys.stderr)
+        return 2
+    app = _application()
+    window = MainWindow()
+    window.show()
+
+    def start() -> None:
+        if not window.offer_recovery():
+            if file is not None:
+                window.open_file(file)
+            elif window.settings.first_start:
+                window.open_demo()
+        window.settings.mark_started()
+
+    QTimer.singleShot(0, start)
+    return app.exec()

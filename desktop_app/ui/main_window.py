@@ -1,0 +1,429 @@
+"""The main window: menus, the song overview, dock areas for the editors, the status bar, and
+the file life cycle (open, save, import, export, recent files, recovery, drag and drop)."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Callable
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QWidget
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.music.errors import MusicFileError
+from desktop_app.music.formats import READABLE_EXTENSIONS, can_read, is_project_path, read_any
+from desktop_app.music.midi_io import MIDI_EXTENSIONS, write_midi
+from desktop_app.music.musicxml_io import MUSICXML_EXTENSIONS
+from desktop_app.music.project_file import PROJECT_EXTENSION, Project, write_project
+from desktop_app.music.song import Song
+from desktop_app.resources import DEMO_SEED
+from desktop_app.runner.background import run_in_background
+from desktop_app.ui.dialogs import Dialogs, SaveChoice
+from desktop_app.ui.document import Document
+from desktop_app.ui.recovery import Autosaver, default_recovery_path, read_recovery
+from desktop_app.ui.settings import AppSettings
+from desktop_app.ui.shortcuts_dialog import ShortcutsDialog
+from desktop_app.ui.song_overview import SongOverview
+
+
+def _filter(label: str, extensions: tuple[str, ...]) -> str:
+    return f"{label} ({' '.join('*' + e for e in extensions)})"
+
+
+OPEN_FILTERS = ";;".join(
+    [
+        _filter("All supported files", READABLE_EXTENSIONS),
+        _filter("Projects", (PROJECT_EXTENSION,)),
+        _filter("MIDI files", MIDI_EXTENSIONS),
+        _filter("MusicXML files", MUSICXML_EXTENSIONS),
+    ]
+)
+IMPORT_FILTERS = ";;".join(
+    [_filter("MIDI and MusicXML", MIDI_EXTENSIONS + MUSICXML_EXTENSIONS), _filter("MIDI files", MIDI_EXTENSIONS),
+     _filter("MusicXML files", MUSICXML_EXTENSIONS)]
+)
+PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
+MIDI_FILTER = _filter("MIDI files", (".mid",))
+
+DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
+    ("piano_roll", "Piano Roll", Qt.DockWidgetArea.BottomDockWidgetArea, True,
+     "The piano-roll editor for the active track will live here."),
+    ("spectrogram", "Spectrogram", Qt.DockWidgetArea.BottomDockWidgetArea, False,
+     "The spectrogram of the rendered song will live here."),
+    ("transport", "Transport", Qt.DockWidgetArea.TopDockWidgetArea, True,
+     "Play, stop, loop and the metronome will live here."),
+    ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
+     "The AR-CNN and transformer assistants will live here."),
+)
+
+
+def song_summary(song: Song) -> str:
+    """One line for the status bar: tracks, notes, tempo, meter, key, length."""
+    ts = song.time_signatures[0]
+    seconds = int(round(song.duration_seconds))
+    parts = [
+        f"{len(song.tracks)} track{'s' * (len(song.tracks) != 1)}",
+        f"{song.note_count:,} notes",
+        f"{song.tempos[0].bpm:.0f} BPM" + (" (changes)" if len(song.tempos) > 1 else ""),
+        f"{ts.numerator}/{ts.denominator}",
+    ]
+    if song.key:
+        parts.append(song.key.display_name())
+    parts += [f"{seconds // 60}:{seconds % 60:02d}", f"{song.ppq} PPQ"]
+    return "  ·  ".join(parts)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        dialogs: Dialogs | None = None,
+        recovery_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.dialogs = dialogs or Dialogs(self)
+        self.document = Document(self)
+        self.autosaver = Autosaver(
+            self.document, recovery_path or default_recovery_path(), self.settings.autosave_seconds, self
+        )
+        self.loading: Path | None = None  # a file being read on a worker thread
+        self.overview = SongOverview(self)
+        self.setCentralWidget(self.overview)
+        self.docks: dict[str, QDockWidget] = {}
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self.setAcceptDrops(True)
+        self.resize(1200, 780)
+        self.document.songChanged.connect(self._song_changed)
+        self.document.fileChanged.connect(self._update_title)
+        self.overview.trackActivated.connect(lambda i: self.document.view_state.__setitem__("active_track", i))
+        self._restore_layout()
+        self._song_changed()
+        self._update_title()
+
+    # ----- construction -------------------------------------------------------------------
+
+    def _build_docks(self) -> None:
+        for name, title, area, shown, note in DOCKS:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            placeholder = QLabel(note, dock)
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setWordWrap(True)
+            placeholder.setEnabled(False)
+            placeholder.setMinimumHeight(60)
+            dock.setWidget(placeholder)
+            self.addDockWidget(area, dock)
+            dock.setVisible(shown)
+            self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["piano_roll"], self.docks["spectrogram"])
+        self.docks["piano_roll"].raise_()
+
+    def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.new_document, K.New, "Start an empty song")
+        self.act_open = self._action("&Open…", self.choose_and_open, K.Open, "Open a project, MIDI or MusicXML file")
+        self.act_save = self._action("&Save", self.save, K.Save, "Save the project")
+        self.act_save_as = self._action("Save &As…", self.save_as, K.SaveAs, "Save the project under a new name")
+        self.act_import = self._action("&Import MIDI/MusicXML…", self.choose_and_import, "Ctrl+I",
+                                       "Open a MIDI or MusicXML file as a new, untitled project")
+        self.act_export_midi = self._action("&Export MIDI…", self.export_midi, "Ctrl+E", "Write the song as a MIDI file")
+        self.act_quit = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
+        self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(K.Undo)
+        self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1", "List every shortcut")
+        self.act_about = self._action("&About", self.show_about)
+        self.act_reset_layout = self._action("&Reset Layout", self.reset_layout, tip="Put every panel back in place")
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.act_new, self.act_open])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_import, self.act_export_midi])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.act_undo, self.act_redo])
+        view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.act_reset_layout)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_shortcuts, self.act_about])
+        self._fill_recent_menu()
+
+    def _build_status_bar(self) -> None:
+        self.summary_label = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.summary_label)
+
+    def _restore_layout(self) -> None:
+        self._default_state = self.saveState()
+        geometry, state = self.settings.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+
+    # ----- views follow the document ------------------------------------------------------
+
+    def _song_changed(self) -> None:
+        song = self.document.song
+        self.overview.set_song(song)
+        self.summary_label.setText(song_summary(song))
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.dirty)
+
+    def _show_loaded(self, project: Project, path: Path | None, dirty: bool = False, untitled_name: str = "Untitled") -> None:
+        self.document.load(project.song, path, project.view, dirty=dirty, untitled_name=untitled_name)
+        active = project.view.get("active_track", 0)
+        if isinstance(active, int) and 0 <= active < len(project.song.tracks):
+            self.overview.set_active_track(active)
+
+    # ----- opening ------------------------------------------------------------------------
+
+    def maybe_save(self) -> bool:
+        """Ask to save unsaved work; False means the user cancelled."""
+        if not self.document.dirty:
+            return True
+        choice = self.dialogs.ask_save_changes(self.document.display_name)
+        if choice is SaveChoice.SAVE:
+            return self.save()
+        return choice is SaveChoice.DISCARD
+
+    def new_document(self) -> None:
+        if self.loading is None and self.maybe_save():
+            self.document.load(Song(), None)
+            self.autosaver.discard()
+
+    def choose_and_open(self) -> None:
+        path = self.dialogs.open_path("Open", self.settings.last_folder, OPEN_FILTERS)
+        if path:
+            self.open_file(Path(path))
+
+    def choose_and_import(self) -> None:
+        path = self.dialogs.open_path("Import MIDI or MusicXML", self.settings.last_folder, IMPORT_FILTERS)
+        if path:
+            self.open_file(Path(path))
+
+    def open_file(self, path: Path, background: bool = True) -> bool:
+        """Open `path` (a project keeps its path; MIDI and MusicXML open as new untitled projects).
+        Reading runs on a worker thread unless `background` is False. Returns False when nothing
+        was started: cancelled, or another file is still loading."""
+        if self.loading is not None or not self.maybe_save():
+            return False
+        path = Path(path)
+        if not background:
+            try:
+                project = read_any(path)
+            except MusicFileError as e:
+                self._open_failed(path, e)
+                return False
+            self.show_opened(path, project)
+            return True
+        self.loading = path
+        self.progress.setVisible(True)
+        self.statusBar().showMessage(f"Opening {path.name}…")
+        self._set_file_actions_enabled(False)
+        run_in_background(lambda: read_any(path), lambda p: self.show_opened(path, p),
+                          lambda e: self._open_failed(path, e))
+        return True
+
+    def _finish_loading(self) -> None:
+        self.loading = None
+        self.progress.setVisible(False)
+        self._set_file_actions_enabled(True)
+
+    def _set_file_actions_enabled(self, enabled: bool) -> None:
+        for action in (self.act_new, self.act_open, self.act_import):
+            action.setEnabled(enabled)
+
+    def show_opened(self, path: Path, project: Project) -> None:
+        """Make the project read from `path` the open document."""
+        self._finish_loading()
+        if is_project_path(path):
+            self._show_loaded(project, path)
+        else:
+            self._show_loaded(project, None, untitled_name=f"{project.song.title or path.stem} (imported)")
+        self.autosaver.discard()
+        self.settings.add_recent(path)
+        self.settings.set_last_folder(path.parent)
+        self.statusBar().showMessage(f"Opened {path.name}", 5000)
+
+    def _open_failed(self, path: Path, error: Exception) -> None:
+        self._finish_loading()
+        self.statusBar().showMessage(f"Could not open {path.name}", 5000)
+        if isinstance(error, MusicFileError):
+            text = f"{error.path}\n\n{error.reason[:1].upper()}{error.reason[1:]}."
+        else:
+            text = f"{path}\n\nAn unexpected error stopped the import: {type(error).__name__}: {error}"
+        self.dialogs.error("Cannot open file", text)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for i, entry in enumerate(recent):
+            action = self.recent_menu.addAction(f"&{(i + 1) % 10} {Path(entry).name}")
+            action.setToolTip(entry)
+            action.setStatusTip(entry)
+            action.triggered.connect(lambda _c=False, p=entry: self._open_recent(p))
+        if recent:
+            self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("Clear Recent Files")
+        clear.setEnabled(bool(recent))
+        clear.triggered.connect(self.settings.clear_recent)
+
+    def _open_recent(self, entry: str) -> None:
+        if not Path(entry).exists():
+            self.settings.remove_recent(entry)
+            self.dialogs.error("Cannot open file", f"{entry}\n\nThe file no longer exists; it was removed from the list.")
+            return
+        self.open_file(Path(entry))
+
+    def open_demo(self) -> None:
+        self.open_file(DEMO_SEED, background=False)
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the autosaved work back. True if it was restored."""
+        project = read_recovery(self.autosaver.path)
+        if project is None:
+            return False
+        original = project.meta.get("recovery_of")
+        what = f"changes to “{Path(original).name}”" if original else "an untitled song"
+        if not self.dialogs.ask_restore(what):
+            self.autosaver.discard()
+            return False
+        self._show_loaded(project, Path(original) if original else None, dirty=True)
+        self.statusBar().showMessage("Restored unsaved work", 5000)
+        return True
+
+    # ----- saving -------------------------------------------------------------------------
+
+    def _project(self) -> Project:
+        view = dict(self.document.view_state)
+        view["active_track"] = self.overview.active_track
+        return Project(self.document.song, view)
+
+    def save(self) -> bool:
+        path = self.document.path
+        if path is None or not is_project_path(path):
+            return self.save_as()
+        return self._write_project(path)
+
+    def save_as(self) -> bool:
+        current = self.document.path
+        stem = current.stem if current else (self.document.song.title or "Untitled")
+        folder = current.parent if current else Path(self.settings.last_folder)
+        chosen = self.dialogs.save_path("Save Project", str(folder / f"{stem}{PROJECT_EXTENSION}"), PROJECT_FILTER)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        if path.suffix.lower() != PROJECT_EXTENSION:
+            path = path.with_name(path.name + PROJECT_EXTENSION)
+        return self._write_project(path)
+
+    def _write_project(self, path: Path) -> bool:
+        try:
+            write_project(self._project(), path)
+        except MusicFileError as e:
+            self.dialogs.error("Cannot save", f"{e.path}\n\n{e.reason}")
+            return False
+        self.document.mark_saved(path)
+        self.autosaver.discard()
+        self.settings.add_recent(path)
+        self.settings.set_last_folder(path.parent)
+        self.statusBar().showMessage(f"Saved {path.name}", 5000)
+        return True
+
+    def export_midi(self) -> bool:
+        stem = self.document.path.stem if self.document.path else (self.document.song.title or "Untitled")
+        chosen = self.dialogs.save_path("Export MIDI", str(Path(self.settings.last_folder) / f"{stem}.mid"), MIDI_FILTER)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        if path.suffix.lower() not in MIDI_EXTENSIONS:
+            path = path.with_name(path.name + ".mid")
+        try:
+            write_midi(self.document.song, path)
+        except MusicFileError as e:
+            self.dialogs.error("Cannot export MIDI", f"{e.path}\n\n{e.reason}")
+            return False
+        self.statusBar().showMessage(f"Exported {path.name}", 5000)
+        return True
+
+    # ----- help ---------------------------------------------------------------------------
+
+    def shortcut_actions(self) -> list[QAction]:
+        return self.actions() + [self.act_undo, self.act_redo]
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.shortcut_actions(), self).exec()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<b>{APP_NAME}</b> {__version__}<br>A music-composition workstation with a piano roll, "
+            f"playback, a spectrogram and two neural assistants.<br><br>"
+            f"Python {platform.python_version()} · Qt for Python {pyside_version}",
+        )
+
+    # ----- window events ------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls()
+        if any(u.isLocalFile() and can_read(u.toLocalFile()) for u in urls):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile() and can_read(u.toLocalFile())]
+        if paths:
+            event.acceptProposedAction()
+            self.open_file(Path(paths[0]))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.set_window_layout(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.autosaver.stop()
+        QThreadPool.globalInstance().waitForDone(5000)  # a recovery write in flight must not outlive discard
+        self.autosaver.discard()
+        event.accept()
