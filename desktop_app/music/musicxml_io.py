@@ -4,6 +4,7 @@ tempo, meter and key carried over, at 480 ticks per quarter note."""
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 
 from desktop_app.music.errors import MusicFileError
@@ -33,7 +34,10 @@ def read_musicxml(path: str | os.PathLike[str]) -> Song:
     from music21 import converter  # imported here: music21 takes a while to load
 
     try:
-        score = converter.parse(source, format="musicxml", forceSource=True)
+        if compressed:  # music21 knows an archive only by a lower-case ".mxl": open it here
+            score = converter.parseData(converter.ArchiveManager(source).getData(), format="musicxml")
+        else:
+            score = converter.parse(source, format="musicxml", forceSource=True)
     except Exception as e:  # music21 raises many kinds for malformed scores
         raise MusicFileError(source, f"unreadable MusicXML ({str(e).strip() or type(e).__name__})") from None
     song = score_to_song(score, title=os.path.splitext(os.path.basename(source))[0])
@@ -79,6 +83,7 @@ def score_to_song(score, title: str = "", ppq: int = DEFAULT_PPQ) -> Song:
         is_drum = instrument.midiChannel == DRUM_CHANNEL
         program = instrument.midiProgram if instrument.midiProgram is not None else 0
         name = (part.partName or instrument.partName or instrument.instrumentName or f"Part {index + 1}").strip()
+        name = re.sub(r"\s*[\r\n]+\s*", " / ", name)  # some scores break names over lines
         tracks.append(
             Track(
                 name=name,

@@ -41,17 +41,25 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._task._fn()
-        except Exception as e:  # reported to the GUI thread, which decides what to say
-            self._task.failed.emit(e)
-        else:
-            self._task.finished.emit(result)
+            try:
+                result = self._task._fn()
+            except Exception as e:  # reported to the GUI thread, which decides what to say
+                self._task.failed.emit(e)
+            else:
+                self._task.finished.emit(result)
+        except RuntimeError:
+            pass  # the task's owner was deleted meanwhile: nobody is waiting for the answer
 
 
 def run_in_background(
-    fn: Callable[[], Any], on_finished: Callable[[Any], None], on_failed: Callable[[Exception], None]
+    fn: Callable[[], Any],
+    on_finished: Callable[[Any], None],
+    on_failed: Callable[[Exception], None],
+    owner: QObject | None = None,
 ) -> BackgroundTask:
-    task = BackgroundTask(fn)
+    """Call `fn` on a worker thread, then `on_finished(result)` or `on_failed(exception)` on this
+    thread. With an `owner`, the callbacks are dropped if the owner is deleted first."""
+    task = BackgroundTask(fn, owner)
     task.finished.connect(on_finished)
     task.failed.connect(on_failed)
     return task.start()

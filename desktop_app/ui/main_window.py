@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         self.document.songChanged.connect(self._song_changed)
         self.document.fileChanged.connect(self._update_title)
+        self.autosaver.failed.connect(lambda why: self.statusBar().showMessage(f"Autosave failed: {why}", 10000))
         self.overview.trackActivated.connect(lambda i: self.document.view_state.__setitem__("active_track", i))
         self._restore_layout()
         self._song_changed()
@@ -240,27 +241,19 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(Path(path))
 
-    def open_file(self, path: Path, background: bool = True) -> bool:
-        """Open `path` (a project keeps its path; MIDI and MusicXML open as new untitled projects).
-        Reading runs on a worker thread unless `background` is False. Returns False when nothing
-        was started: cancelled, or another file is still loading."""
+    def open_file(self, path: Path) -> bool:
+        """Open `path` on a worker thread (a project keeps its path; MIDI and MusicXML open as new
+        untitled projects). Returns False when nothing was started: the user cancelled, or
+        another file is still loading."""
         if self.loading is not None or not self.maybe_save():
             return False
         path = Path(path)
-        if not background:
-            try:
-                project = read_any(path)
-            except MusicFileError as e:
-                self._open_failed(path, e)
-                return False
-            self.show_opened(path, project)
-            return True
         self.loading = path
         self.progress.setVisible(True)
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._set_file_actions_enabled(False)
         run_in_background(lambda: read_any(path), lambda p: self.show_opened(path, p),
-                          lambda e: self._open_failed(path, e))
+                          lambda e: self._open_failed(path, e), owner=self)
         return True
 
     def _finish_loading(self) -> None:
@@ -315,7 +308,16 @@ class MainWindow(QMainWindow):
         self.open_file(Path(entry))
 
     def open_demo(self) -> None:
-        self.open_file(DEMO_SEED, background=False)
+        """Open the shipped demo seed as a new untitled song."""
+        if self.loading is not None or not self.maybe_save():
+            return
+        try:
+            project = read_any(DEMO_SEED)
+        except MusicFileError as e:
+            self._open_failed(DEMO_SEED, e)
+            return
+        self._show_loaded(project, None, untitled_name=project.song.title or "Demo")
+        self.autosaver.discard()
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the autosaved work back. True if it was restored."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app import APP_NAME, ORG_NAME
 from desktop_app.music.errors import MusicFileError
@@ -20,6 +20,8 @@ def default_recovery_path() -> Path:
 
 
 class Autosaver(QObject):
+    failed = Signal(str)  # why the recovery file could not be written
+
     def __init__(self, document: Document, path: Path, interval_s: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
@@ -43,7 +45,9 @@ class Autosaver(QObject):
         def saved(_result: object) -> None:
             self._saved_revision = revision
 
-        run_in_background(lambda: write_project(project, self.path), saved, lambda _e: None)
+        run_in_background(
+            lambda: write_project(project, self.path), saved, lambda e: self.failed.emit(str(e)), owner=self
+        )
 
     def discard(self) -> None:
         """Forget the recovery file: the work was saved or deliberately thrown away."""

@@ -150,3 +150,10 @@ def test_bytes_without_a_name_are_called_bytes():
     with pytest.raises(MusicFileError) as info:
         parse_midi(b"nonsense", "from the clipboard")
     assert info.value.path == "from the clipboard"
+
+
+def test_junk_where_a_track_should_be(smf, tmp_path):
+    t1 = smf.track([(0, smf.note_on(0, 60, 100)), (10, smf.note_off(0, 60))])
+    junk = b"\x00\x01\x02\x03" + struct.pack(">I", 0)  # not a chunk name: not skipped like one
+    err, _ = read_error(tmp_path, smf.file(1, 480, [t1, junk, t1], n_tracks=2))
+    assert "promises 2 tracks" in err.reason and "holds 1" in err.reason

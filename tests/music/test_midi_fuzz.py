@@ -32,7 +32,12 @@ def base_files(smf, make_random_song) -> dict[str, bytes]:
         + [(60, smf.note_off(0, 60 + i % 12)) for i in range(12)]
     )
     drums = smf.track(
-        [(0, smf.note_on(9, 36, 127)), (10, smf.note_on(9, 36, 0)), (50, smf.note_on(9, 42, 90)), (60, smf.note_off(9, 42))]
+        [
+            (0, smf.note_on(9, 36, 127)),
+            (10, smf.note_on(9, 36, 0)),
+            (50, smf.note_on(9, 42, 90)),
+            (60, smf.note_off(9, 42)),
+        ]
     )
     running = smf.chunk(
         b"MTrk",
@@ -132,7 +137,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
             if offsets:
                 o = rng.choice(offsets)
                 (length,) = struct.unpack(">I", b[o : o + 4])
-                new = rng.choice([0, 1, 5, 6, 7, length - 1, length + 1, length + rng.randint(-20, 20), 0x7FFFFFFF, 0xFFFFFFFF])
+                near = length + rng.randint(-20, 20)
+                new = rng.choice([0, 1, 5, 6, 7, length - 1, length + 1, near, 0x7FFFFFFF, 0xFFFFFFFF])
                 b[o : o + 4] = struct.pack(">I", new % 2**32)
         elif kind == 6:  # duplicate a region somewhere else
             size = rng.randint(1, 64)
@@ -142,7 +148,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif kind == 7:  # tweak a header field: format, track count or division
             field = rng.choice([8, 10, 12])
             if field + 2 <= len(b):
-                b[field : field + 2] = struct.pack(">H", rng.choice([0, 1, 2, 3, 0x7FFF, 0x8000, 0xFFFF, rng.randrange(65536)]))
+                value = rng.choice([0, 1, 2, 3, 0x7FFF, 0x8000, 0xFFFF, rng.randrange(65536)])
+                b[field : field + 2] = struct.pack(">H", value)
         else:
             edit_inside_a_chunk(b, rng)
     return bytes(b)

@@ -142,7 +142,12 @@ def test_a_late_first_tempo_keeps_120_bpm_before_it(smf):
 
 
 def test_drums_on_channel_10(smf):
-    events = [(0, smf.note_on(9, 36, 127)), (60, smf.note_off(9, 36)), (0, smf.note_on(9, 38, 100)), (60, smf.note_off(9, 38))]
+    events = [
+        (0, smf.note_on(9, 36, 127)),
+        (60, smf.note_off(9, 36)),
+        (0, smf.note_on(9, 38, 100)),
+        (60, smf.note_off(9, 38)),
+    ]
     song = parse_midi(smf.file(1, 480, [smf.track([(0, smf.track_name("Kit")), *events])]))
     (drums,) = song.tracks
     assert drums.is_drum and drums.channel == 9 and drums.midi_channel == 9
@@ -175,7 +180,12 @@ def test_overlapping_notes_of_one_pitch_first_on_first_off(smf):
 
 
 def test_a_note_off_without_a_note_on_is_ignored(smf):
-    events = [(0, smf.note_off(0, 61)), (0, smf.note_on(0, 60, 5)), (10, smf.note_off(0, 60)), (10, smf.note_off(0, 60))]
+    events = [
+        (0, smf.note_off(0, 61)),
+        (0, smf.note_on(0, 60, 5)),
+        (10, smf.note_off(0, 60)),
+        (10, smf.note_off(0, 60)),
+    ]
     song = parse_midi(smf.file(0, 480, [smf.track(events)]))
     assert song.tracks[0].notes == (Note(60, 0, 10, 5),)
 
@@ -212,7 +222,12 @@ def test_running_status_through_a_meta_event(smf):
 
 def test_a_track_without_end_of_track(smf):
     unfinished = smf.track(
-        [(0, smf.note_on(0, 60, 100)), (480, smf.note_off(0, 60)), (0, smf.note_on(0, 62, 100)), (960, smf.note_on(0, 64, 1))],
+        [
+            (0, smf.note_on(0, 60, 100)),
+            (480, smf.note_off(0, 60)),
+            (0, smf.note_on(0, 62, 100)),
+            (960, smf.note_on(0, 64, 1)),
+        ],
         end_of_track=False,
     )
     second = smf.track([(0, smf.note_on(1, 40, 100)), (10, smf.note_off(1, 40))])
