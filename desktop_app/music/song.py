@@ -87,9 +87,16 @@ class Song:
     def key(self) -> KeySignature | None:
         return self.keys[0] if self.keys else None
 
-    @property
+    @cached_property
     def end_tick(self) -> int:
         return max((t.end_tick for t in self.tracks), default=0)
+
+    def prepare(self) -> "Song":
+        """Compute the cached arrays views need, so a worker thread can do it instead of the GUI."""
+        for track in self.tracks:
+            track.note_array
+        self.end_tick
+        return self
 
     @property
     def note_count(self) -> int:

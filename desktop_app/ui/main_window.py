@@ -76,6 +76,13 @@ def song_summary(song: Song) -> str:
     return "  ·  ".join(parts)
 
 
+def _read_prepared(path: Path) -> Project:
+    """Read a file and compute what the views need, all on the worker thread."""
+    project = read_any(path)
+    project.song.prepare()
+    return project
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -252,7 +259,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(True)
         self.statusBar().showMessage(f"Opening {path.name}…")
         self._set_file_actions_enabled(False)
-        run_in_background(lambda: read_any(path), lambda p: self.show_opened(path, p),
+        run_in_background(lambda: _read_prepared(path), lambda p: self.show_opened(path, p),
                           lambda e: self._open_failed(path, e), owner=self)
         return True
 

@@ -4,13 +4,12 @@ Notes are rasterised with numpy into one image per size, so 100,000 notes paint 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QLine, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_app.music.gm import program_name
 from desktop_app.music.song import Song
-from desktop_app.music.track import Track
 
 HEADER_WIDTH = 170
 RULER_HEIGHT = 22
@@ -23,9 +22,9 @@ def track_colour(index: int) -> QColor:
     return QColor(TRACK_COLOURS[index % len(TRACK_COLOURS)])
 
 
-def _note_arrays(track: Track) -> np.ndarray:
-    """(n, 3) int64 array of pitch, start, end."""
-    return np.array([(n.pitch, n.start, n.end) for n in track.notes], dtype=np.int64).reshape(-1, 3)
+def _mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """`amount` of colour a over colour b, as one opaque colour."""
+    return QColor(*(round(x * amount + y * (1 - amount)) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])))
 
 
 class SongOverview(QWidget):
@@ -38,15 +37,9 @@ class SongOverview(QWidget):
         self.setToolTip("Song overview: one lane per track. Click a lane to make its track the active one.")
         self._song = Song()
         self._active = 0
-        self._arrays: dict[int, np.ndarray] = {}  # id(track) -> note arrays, kept while the track lives
         self._image: QImage | None = None
 
     def set_song(self, song: Song) -> None:
-        live = {id(t) for t in song.tracks}
-        self._arrays = {k: v for k, v in self._arrays.items() if k in live}
-        for t in song.tracks:
-            if id(t) not in self._arrays:
-                self._arrays[id(t)] = _note_arrays(t)
         self._song = song
         self._active = min(self._active, max(0, len(song.tracks) - 1))
         self._image = None
@@ -85,34 +78,42 @@ class SongOverview(QWidget):
             self.trackActivated.emit(index)
 
     def _render_notes(self, width: int, height: int) -> QImage:
-        """One ARGB image of every lane's notes, drawn with numpy."""
+        """One ARGB image of every lane's notes: each note is a horizontal run of pixels, marked
+        +1 at its start and -1 past its end, filled by a running sum; lanes share one pass."""
         lane_h = self._lane_height()
         scale = width / self._total_ticks()
-        image = np.zeros((height, width, 4), dtype=np.uint8)
+        rows_all, x0_all, x1_all = [], [], []
+        row_colour = np.zeros((height, 4), dtype=np.uint8)
+        thick = 1
         for i, track in enumerate(self._song.tracks):
-            arr = self._arrays.get(id(track))
             top = i * lane_h
-            if arr is None or len(arr) == 0 or top >= height:
+            if not track.notes or top >= height:
                 continue
-            pitch, start, end = arr[:, 0], arr[:, 1], arr[:, 2]
+            arr = track.note_array
+            pitch = arr[:, 0]
             low, high = int(pitch.min()), int(pitch.max())
             span = max(high - low, 12)
             thick = max(1, min(4, (lane_h - 6) // span))
             usable = lane_h - 6 - thick
-            rows = np.clip(top + 3 + ((high - pitch) * usable // span), 0, height - 1)
-            x0 = np.clip((start * scale).astype(np.int64), 0, width - 1)
-            x1 = np.clip(np.maximum((end * scale).astype(np.int64) - 1, x0 + 1), 0, width)  # 1 px gap
-            counts = np.zeros((height, width + 1), dtype=np.int32)
-            np.add.at(counts, (rows, x0), 1)
-            np.add.at(counts, (rows, x1), -1)
-            filled = np.cumsum(counts, axis=1)[:, :width] > 0
-            for extra in range(1, thick):  # thicken each note line downward
-                filled[extra:] |= filled[:-extra].copy()
-            lane = np.zeros_like(filled)
-            lane[top : top + lane_h] = True
+            rows_all.append(top + 3 + (high - pitch) * usable // span)
+            x0 = (arr[:, 1] * scale).astype(np.int64)
+            x0_all.append(x0)
+            x1_all.append(np.maximum((arr[:, 2] * scale).astype(np.int64) - 1, x0 + 1))  # 1 px gap
             c = track_colour(i)
-            alpha = 255 if i == self._active else 150
-            image[filled & lane] = (c.blue(), c.green(), c.red(), alpha)
+            row_colour[top : min(top + lane_h, height)] = (c.blue(), c.green(), c.red(), 255 if i == self._active else 150)
+        image = np.zeros((height, width, 4), dtype=np.uint8)
+        if rows_all:
+            rows = np.clip(np.concatenate(rows_all), 0, height - 1)
+            x0 = np.clip(np.concatenate(x0_all), 0, width - 1)
+            x1 = np.clip(np.concatenate(x1_all), 0, width)
+            size = height * (width + 1)
+            counts = np.bincount(rows * (width + 1) + x0, minlength=size) - np.bincount(
+                rows * (width + 1) + x1, minlength=size
+            )
+            filled = np.cumsum(counts.reshape(height, width + 1), axis=1)[:, :width] > 0
+            for extra in range(1, thick):  # thicken note lines downward; the layout leaves room
+                filled[extra:] |= filled[:-extra].copy()
+            image[filled] = np.broadcast_to(row_colour[:, None, :], (height, width, 4))[filled]
         qimage = QImage(image.data, width, height, width * 4, QImage.Format.Format_ARGB32)
         return qimage.copy()  # own the pixels: `image` dies with this frame
 
@@ -129,23 +130,23 @@ class SongOverview(QWidget):
         # Ruler with bar numbers and bar lines across the lanes.
         p.fillRect(QRect(0, 0, self.width(), RULER_HEIGHT), pal.color(QPalette.ColorRole.Window))
         bar_starts = song.meter.bar_starts(self._total_ticks())
-        step = max(1, int(40 / max(scale * song.meter.ticks_per_bar(), 1e-9)))
-        grid = QColor(text)
-        grid.setAlpha(40)
-        for n, tick in enumerate(bar_starts):
-            x = HEADER_WIDTH + int(tick * scale)
-            if n % step == 0:
-                p.setPen(text)
+        label_every = max(1, int(40 / max(scale * song.meter.ticks_per_bar(), 1e-9)))
+        line_every = max(1, int(6 / max(scale * song.meter.ticks_per_bar(), 1e-9)))
+        grid = _mix(text, base, 0.16)  # opaque: alpha-blended lines are ten times slower to draw
+        lines = []
+        p.setPen(text)
+        for n in range(0, len(bar_starts), line_every):  # lines at least 6 px apart, labels 40 px
+            x = HEADER_WIDTH + int(bar_starts[n] * scale)
+            if n % label_every == 0:
                 p.drawText(QPoint(x + 3, RULER_HEIGHT - 6), str(n + 1))
-            p.setPen(grid)
-            p.drawLine(x, RULER_HEIGHT - (8 if n % step == 0 else 4), x, self.height())
+            lines.append(QLine(x, RULER_HEIGHT - (8 if n % label_every == 0 else 4), x, self.height()))
+        p.setPen(grid)
+        p.drawLines(lines)
         # Lanes: header, background of the active lane.
         for i, track in enumerate(song.tracks):
             rect = QRect(0, RULER_HEIGHT + i * lane_h, self.width(), lane_h)
             if i == self._active:
-                hl = QColor(pal.color(QPalette.ColorRole.Highlight))
-                hl.setAlpha(35)
-                p.fillRect(rect, hl)
+                p.fillRect(rect, _mix(pal.color(QPalette.ColorRole.Highlight), base.darker(105), 0.14))
             p.fillRect(QRect(0, rect.top(), 6, lane_h - 1), track_colour(i))
             p.setPen(text)
             p.drawText(QRect(12, rect.top() + 2, HEADER_WIDTH - 16, lane_h - 4),
