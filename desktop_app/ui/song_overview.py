@@ -127,6 +127,9 @@ class SongOverview(QWidget):
         body_w = max(1, self.width() - HEADER_WIDTH)
         body_h = max(1, self.height() - RULER_HEIGHT)
         scale = body_w / self._total_ticks()
+        if song.tracks:
+            active = QRect(0, RULER_HEIGHT + self._active * lane_h, self.width(), lane_h)
+            p.fillRect(active, _mix(pal.color(QPalette.ColorRole.Highlight), base.darker(105), 0.14))
         # Ruler with bar numbers and bar lines across the lanes.
         p.fillRect(QRect(0, 0, self.width(), RULER_HEIGHT), pal.color(QPalette.ColorRole.Window))
         bar_starts = song.meter.bar_starts(self._total_ticks())
@@ -142,11 +145,9 @@ class SongOverview(QWidget):
             lines.append(QLine(x, RULER_HEIGHT - (8 if n % label_every == 0 else 4), x, self.height()))
         p.setPen(grid)
         p.drawLines(lines)
-        # Lanes: header, background of the active lane.
+        # Lane headers: colour, name, instrument, note count.
         for i, track in enumerate(song.tracks):
             rect = QRect(0, RULER_HEIGHT + i * lane_h, self.width(), lane_h)
-            if i == self._active:
-                p.fillRect(rect, _mix(pal.color(QPalette.ColorRole.Highlight), base.darker(105), 0.14))
             p.fillRect(QRect(0, rect.top(), 6, lane_h - 1), track_colour(i))
             p.setPen(text)
             p.drawText(QRect(12, rect.top() + 2, HEADER_WIDTH - 16, lane_h - 4),
