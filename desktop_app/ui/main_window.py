@@ -110,7 +110,8 @@ class MainWindow(QMainWindow):
         self.document.songChanged.connect(self._song_changed)
         self.document.fileChanged.connect(self._update_title)
         self.autosaver.failed.connect(lambda why: self.statusBar().showMessage(f"Autosave failed: {why}", 10000))
-        self.overview.trackActivated.connect(lambda i: self.document.view_state.__setitem__("active_track", i))
+        self.overview.trackActivated.connect(self.document.set_active_track)
+        self.document.selectionChanged.connect(lambda: self.overview.set_active_track(self.document.active_track))
         self._restore_layout()
         self._song_changed()
         self._update_title()
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
     def _song_changed(self) -> None:
         song = self.document.song
         self.overview.set_song(song)
+        self.overview.set_active_track(self.document.active_track)
         self.summary_label.setText(song_summary(song))
 
     def _update_title(self) -> None:
@@ -218,9 +220,6 @@ class MainWindow(QMainWindow):
 
     def _show_loaded(self, project: Project, path: Path | None, dirty: bool = False, untitled_name: str = "Untitled") -> None:
         self.document.load(project.song, path, project.view, dirty=dirty, untitled_name=untitled_name)
-        active = project.view.get("active_track", 0)
-        if isinstance(active, int) and 0 <= active < len(project.song.tracks):
-            self.overview.set_active_track(active)
 
     # ----- opening ------------------------------------------------------------------------
 
@@ -344,7 +343,7 @@ class MainWindow(QMainWindow):
 
     def _project(self) -> Project:
         view = dict(self.document.view_state)
-        view["active_track"] = self.overview.active_track
+        view["active_track"] = self.document.active_track
         return Project(self.document.song, view)
 
     def save(self) -> bool:

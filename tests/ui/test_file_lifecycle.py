@@ -123,13 +123,13 @@ def test_export_midi_round_trips(window, tmp_path):
 
 def test_project_keeps_track_settings_and_view_state(qtbot, window, tmp_path):
     window.open_demo()
-    window.overview.set_active_track(2)
     window.overview.trackActivated.emit(2)
+    assert window.document.active_track == 2
     window.dialogs.save_answer = str(tmp_path / "view.dap")
     assert window.save()
     window.open_file(tmp_path / "view.dap")
     wait_loaded(qtbot, window)
-    assert window.overview.active_track == 2
+    assert window.document.active_track == 2 and window.overview.active_track == 2
     assert window.document.song.tracks[1].volume == 90
 
 
