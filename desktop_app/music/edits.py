@@ -73,6 +73,13 @@ def set_velocity(track: Track, indices: Iterable[int] | None, velocity: int) -> 
     return _map_notes(track, indices, lambda n: replace(n, velocity=v))
 
 
+def set_velocities(track: Track, velocities: dict[int, int]) -> Track:
+    """Give each note its own velocity: {index: velocity} (a drawn ramp, say)."""
+    return track.with_notes(
+        [replace(n, velocity=_clamp(velocities[i], 1, 127)) if i in velocities else n for i, n in enumerate(track.notes)]
+    )
+
+
 def quantize(
     track: Track,
     indices: Iterable[int] | None,
@@ -172,3 +179,48 @@ def free_channel(song: Song) -> int:
     """The lowest melodic channel no track uses yet (channel 10 is for drums), or 0 when all are taken."""
     used = {t.channel for t in song.tracks}
     return next((c for c in range(16) if c != DRUM_CHANNEL and c not in used), 0)
+
+
+def split_note(track: Track, index: int, tick: int) -> Track:
+    """Cut note `index` in two at `tick`; the second half goes to the end of the list.
+    Nothing changes unless `tick` lies strictly inside the note."""
+    n = track.notes[index]
+    if not n.start < tick < n.end:
+        return track
+    notes = list(track.notes)
+    notes[index] = replace(n, duration=tick - n.start)
+    notes.append(replace(n, start=tick, duration=n.end - tick))
+    return track.with_notes(notes)
+
+
+def next_same_pitch(track: Track, index: int) -> int | None:
+    """The note of the same pitch that starts soonest at or after note `index` ends, if any."""
+    n = track.notes[index]
+    best = None
+    for i, m in enumerate(track.notes):
+        if i != index and m.pitch == n.pitch and m.start >= n.end and (
+            best is None or m.start < track.notes[best].start
+        ):
+            best = i
+    return best
+
+
+def glue_notes(track: Track, first: int, second: int) -> Track:
+    """Join two notes of one pitch into one from the earlier start to the later end, keeping the
+    earlier note's velocity and index; the other note is removed."""
+    a, b = track.notes[first], track.notes[second]
+    if a.start > b.start:
+        first, second, a, b = second, first, b, a
+    joined = replace(a, duration=max(a.end, b.end) - a.start)
+    notes = list(track.notes)
+    notes[first] = joined
+    del notes[second]
+    return track.with_notes(notes)
+
+
+def copy_notes(track: Track, indices: Iterable[int], delta_ticks: int = 0, delta_pitch: int = 0) -> tuple[Track, list[int]]:
+    """Append moved copies of the chosen notes; returns the track and the copies' indices."""
+    chosen = sorted(set(indices))
+    moved = move_notes(Track(notes=tuple(track.notes[i] for i in chosen)), None, delta_ticks, delta_pitch)
+    first = len(track.notes)
+    return add_notes(track, moved.notes), list(range(first, first + len(chosen)))

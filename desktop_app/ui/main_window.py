@@ -26,7 +26,9 @@ from desktop_app.ui.document import Document
 from desktop_app.ui.recovery import Autosaver, default_recovery_path, read_recovery
 from desktop_app.ui.settings import AppSettings
 from desktop_app.ui.shortcuts_dialog import ShortcutsDialog
+from desktop_app.ui.piano_roll import PianoRoll
 from desktop_app.ui.song_overview import SongOverview
+from desktop_app.ui.track_list import TrackListPanel
 
 
 def _filter(label: str, extensions: tuple[str, ...]) -> str:
@@ -48,16 +50,15 @@ IMPORT_FILTERS = ";;".join(
 PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
 MIDI_FILTER = _filter("MIDI files", (".mid",))
 
-DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
-    ("piano_roll", "Piano Roll", Qt.DockWidgetArea.BottomDockWidgetArea, True,
-     "The piano-roll editor for the active track will live here."),
+PLACEHOLDER_DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
     ("spectrogram", "Spectrogram", Qt.DockWidgetArea.BottomDockWidgetArea, False,
      "The spectrogram of the rendered song will live here."),
-    ("transport", "Transport", Qt.DockWidgetArea.TopDockWidgetArea, True,
+    ("transport", "Transport", Qt.DockWidgetArea.TopDockWidgetArea, False,
      "Play, stop, loop and the metronome will live here."),
     ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
      "The AR-CNN and transformer assistants will live here."),
 )
+LAYOUT_VERSION = 2  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -98,8 +99,9 @@ class MainWindow(QMainWindow):
             self.document, recovery_path or default_recovery_path(), self.settings.autosave_seconds, self
         )
         self.loading: Path | None = None  # a file being read on a worker thread
+        self.piano_roll = PianoRoll(self.document, self)
+        self.setCentralWidget(self.piano_roll)
         self.overview = SongOverview(self)
-        self.setCentralWidget(self.overview)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._build_actions()
@@ -118,21 +120,29 @@ class MainWindow(QMainWindow):
 
     # ----- construction -------------------------------------------------------------------
 
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, shown: bool) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        dock.setVisible(shown)
+        self.docks[name] = dock
+        return dock
+
     def _build_docks(self) -> None:
-        for name, title, area, shown, note in DOCKS:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(name)
-            placeholder = QLabel(note, dock)
+        self.overview.setMinimumHeight(110)
+        self._add_dock("overview", "Song", self.overview, Qt.DockWidgetArea.TopDockWidgetArea, True)
+        self.track_list = TrackListPanel(self.document, parent=self)
+        self._add_dock("tracks", "Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea, True)
+        for name, title, area, shown, note in PLACEHOLDER_DOCKS:
+            placeholder = QLabel(note, self)
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
             placeholder.setWordWrap(True)
             placeholder.setEnabled(False)
             placeholder.setMinimumHeight(60)
-            dock.setWidget(placeholder)
-            self.addDockWidget(area, dock)
-            dock.setVisible(shown)
-            self.docks[name] = dock
-        self.tabifyDockWidget(self.docks["piano_roll"], self.docks["spectrogram"])
-        self.docks["piano_roll"].raise_()
+            self._add_dock(name, title, placeholder, area, shown)
+        self.resizeDocks([self.docks["overview"]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["tracks"]], [250], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -177,6 +187,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_quit)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addActions([self.act_undo, self.act_redo])
+        edit_menu.addSeparator()
+        tools_menu = edit_menu.addMenu("&Tools")
+        tools_menu.addActions(list(self.piano_roll.tool_actions.values()))
+        edit_menu.addActions(self.piano_roll.edit_actions)
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -196,15 +210,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.summary_label)
 
     def _restore_layout(self) -> None:
-        self._default_state = self.saveState()
+        self._default_state = self.saveState(LAYOUT_VERSION)
         geometry, state = self.settings.window_layout()
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def reset_layout(self) -> None:
-        self.restoreState(self._default_state)
+        self.restoreState(self._default_state, LAYOUT_VERSION)
 
     # ----- views follow the document ------------------------------------------------------
 
@@ -220,6 +234,7 @@ class MainWindow(QMainWindow):
 
     def _show_loaded(self, project: Project, path: Path | None, dirty: bool = False, untitled_name: str = "Untitled") -> None:
         self.document.load(project.song, path, project.view, dirty=dirty, untitled_name=untitled_name)
+        self.piano_roll.request_fit()
 
     # ----- opening ------------------------------------------------------------------------
 
@@ -396,7 +411,7 @@ class MainWindow(QMainWindow):
     # ----- help ---------------------------------------------------------------------------
 
     def shortcut_actions(self) -> list[QAction]:
-        return self.actions() + [self.act_undo, self.act_redo]
+        return self.actions() + [self.act_undo, self.act_redo] + self.piano_roll.actions()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.shortcut_actions(), self).exec()
@@ -429,7 +444,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        self.settings.set_window_layout(self.saveGeometry(), self.saveState())
+        self.settings.set_window_layout(self.saveGeometry(), self.saveState(LAYOUT_VERSION))
         self.settings.sync()
         self.autosaver.stop()
         QThreadPool.globalInstance().waitForDone(5000)  # a recovery write in flight must not outlive discard

@@ -96,17 +96,17 @@ def test_no_recovery_file_is_written_without_changes(qtbot, make_window):
 def test_layout_is_kept_between_runs(make_window):
     first = make_window()
     first.show()
-    assert not first.docks["spectrogram"].isVisible()
+    assert not first.docks["spectrogram"].isVisible() and first.docks["overview"].isVisible()
     first.docks["spectrogram"].show()
     first.docks["models"].show()
-    first.docks["transport"].hide()
+    first.docks["overview"].hide()
     assert first.close()
     second = make_window()
     second.show()
     assert second.docks["spectrogram"].isVisible() and second.docks["models"].isVisible()
-    assert not second.docks["transport"].isVisible()
+    assert not second.docks["overview"].isVisible()
     second.reset_layout()
-    assert second.docks["transport"].isVisible() and not second.docks["models"].isVisible()
+    assert second.docks["overview"].isVisible() and not second.docks["models"].isVisible()
 
 
 def test_view_menu_toggles_docks(window):

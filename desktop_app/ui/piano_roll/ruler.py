@@ -1,0 +1,96 @@
+"""The time ruler above the roll: bars and beats, the playhead, and the loop region.
+A click moves the playhead; a drag draws the loop; a double-click on the loop clears it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.music.snap import Snap
+from desktop_app.ui.document import Document
+from desktop_app.ui.piano_roll.state import RollState
+from desktop_app.ui.piano_roll.viewport import RollViewport
+
+RULER_HEIGHT = 26
+
+
+class Ruler(QWidget):
+    def __init__(self, document: Document, viewport: RollViewport, state: RollState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.viewport = viewport
+        self.state = state
+        self._press: QPointF | None = None
+        self._press_tick = 0
+        self.setFixedHeight(RULER_HEIGHT)
+        self.setToolTip("Click to move the playhead; drag to set the loop region; double-click the loop to clear it")
+        viewport.changed.connect(self.update)
+        state.changed.connect(self.update)
+        document.songChanged.connect(self.update)
+
+    def _snapped(self, x: float) -> int:
+        snap = Snap.resolve(self.state.snap_choice, self.document.song.ppq, self.viewport.ticks_per_px)
+        return max(0, snap.round(self.viewport.x_to_tick(x)))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#e9e9e9"))
+        vp = self.viewport
+        meter = self.document.song.meter
+        t1 = vp.right_tick
+        loop = self.state.loop
+        if loop is not None:
+            x0, x1 = vp.tick_to_x(loop[0]), vp.tick_to_x(loop[1])
+            p.fillRect(QRectF(x0, 0, x1 - x0, self.height()), QColor(80, 160, 255, 90))
+        bar_px = meter.ticks_per_bar() / vp.ticks_per_px
+        beat_px = meter.ticks_per_beat() / vp.ticks_per_px
+        label_every = max(1, int(44 // max(bar_px, 1e-9)) + (1 if bar_px < 44 else 0))
+        p.setPen(QColor("#333333"))
+        bars = meter.bar_starts(int(t1) + 1)
+        ticks_lines = []
+        for n, tick in enumerate(bars):
+            x = vp.tick_to_x(tick)
+            if x < -60:
+                continue
+            if n % label_every == 0:
+                ticks_lines.append(QLineF(x, 8, x, self.height()))
+                p.drawText(QPointF(x + 3, 13), str(n + 1))
+            if beat_px >= 30:
+                beats = meter.ticks_per_bar(tick) // meter.ticks_per_beat(tick)
+                for b in range(2, beats + 1):
+                    bx = vp.tick_to_x(tick + (b - 1) * meter.ticks_per_beat(tick))
+                    ticks_lines.append(QLineF(bx, self.height() - 6, bx, self.height()))
+                    if beat_px >= 60:
+                        p.drawText(QPointF(bx + 2, self.height() - 8), f"{n + 1}.{b}")
+        p.drawLines(ticks_lines)
+        x = vp.tick_to_x(self.state.playhead)
+        p.setPen(QPen(QColor("#e0403a"), 2))
+        p.drawLine(QLineF(x, 0, x, self.height()))
+        p.setPen(QColor("#9a9a9a"))
+        p.drawLine(0, self.height() - 1, self.width(), self.height() - 1)
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position()
+            self._press_tick = self._snapped(event.position().x())
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is not None and abs(event.position().x() - self._press.x()) >= 3:
+            self.state.set_loop((self._press_tick, self._snapped(event.position().x())))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._press is not None and abs(event.position().x() - self._press.x()) < 3:
+            self.state.set_playhead(self._press_tick)
+        self._press = None
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        loop = self.state.loop
+        tick = self.viewport.x_to_tick(event.position().x())
+        if loop is not None and loop[0] <= tick <= loop[1]:
+            self.state.set_loop(None)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        self.viewport.zoom_time(1.15 ** steps, event.position().x())
