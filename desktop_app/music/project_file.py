@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ def project_bytes(project: Project) -> bytes:
                     "solo": t.solo,
                     "volume": t.volume,
                     "pan": t.pan,
+                    "color": t.color,
                     "notes": [[n.pitch, n.start, n.duration, n.velocity] for n in t.notes],
                 }
                 for t in song.tracks
@@ -100,6 +102,15 @@ def _str(value: Any, where: str) -> str:
 def _key(value: Any, where: str) -> str:
     if value not in KEY_NAMES:
         raise _Invalid(f"{where} must be a key such as \"C\", \"Bb\" or \"F#m\"")
+    return value
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _color(value: Any, where: str) -> str:
+    if not isinstance(value, str) or (value and not _COLOR.fullmatch(value)):
+        raise _Invalid(f"{where} must be \"\" or a colour written \"#rrggbb\"")
     return value
 
 
@@ -196,4 +207,5 @@ def _track(t: Any, where: str) -> Track:
         solo=_bool(t.get("solo", False), f"{where}.solo"),
         volume=_int(t.get("volume", 100), f"{where}.volume", 0, 127),
         pan=_int(t.get("pan", 64), f"{where}.pan", 0, 127),
+        color=_color(t.get("color", ""), f"{where}.color"),
     )

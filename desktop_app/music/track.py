@@ -27,6 +27,7 @@ class Track:
     solo: bool = False
     volume: int = 100
     pan: int = 64
+    color: str = ""  # "#rrggbb", or "" for the default palette colour of the track's position
 
     def with_notes(self, notes: tuple[Note, ...] | list[Note]) -> "Track":
         return replace(self, notes=tuple(notes))

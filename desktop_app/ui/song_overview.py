@@ -10,16 +10,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_app.music.gm import program_name
 from desktop_app.music.song import Song
+from desktop_app.ui.colours import track_colour
 
 HEADER_WIDTH = 170
 RULER_HEIGHT = 22
 MIN_LANE_HEIGHT = 18
 MAX_LANE_HEIGHT = 140
-TRACK_COLOURS = ("#4e9af1", "#f1a24e", "#5cc67a", "#e05d6f", "#a77fe0", "#3fc1c9", "#d4c14a", "#e07fbf")
-
-
-def track_colour(index: int) -> QColor:
-    return QColor(TRACK_COLOURS[index % len(TRACK_COLOURS)])
 
 
 def _mix(a: QColor, b: QColor, amount: float) -> QColor:
@@ -99,7 +95,7 @@ class SongOverview(QWidget):
             x0 = (arr[:, 1] * scale).astype(np.int64)
             x0_all.append(x0)
             x1_all.append(np.maximum((arr[:, 2] * scale).astype(np.int64) - 1, x0 + 1))  # 1 px gap
-            c = track_colour(i)
+            c = track_colour(track, i)
             row_colour[top : min(top + lane_h, height)] = (c.blue(), c.green(), c.red(), 255 if i == self._active else 150)
         image = np.zeros((height, width, 4), dtype=np.uint8)
         if rows_all:
@@ -148,7 +144,7 @@ class SongOverview(QWidget):
         # Lane headers: colour, name, instrument, note count.
         for i, track in enumerate(song.tracks):
             rect = QRect(0, RULER_HEIGHT + i * lane_h, self.width(), lane_h)
-            p.fillRect(QRect(0, rect.top(), 6, lane_h - 1), track_colour(i))
+            p.fillRect(QRect(0, rect.top(), 6, lane_h - 1), track_colour(track, i))
             p.setPen(text)
             p.drawText(QRect(12, rect.top() + 2, HEADER_WIDTH - 16, lane_h - 4),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap,

@@ -36,6 +36,7 @@ def song(make_random_song) -> Song:
         solo=False,
         volume=0,
         pan=127,
+        color="#a1B2c3",
     )
     tracks[1] = Track(name="", program=0, channel=1, solo=True, notes=tracks[1].notes)
     tracks.append(Track(name="Empty"))  # a track with no notes survives too
@@ -76,6 +77,34 @@ def test_the_file_is_versioned_utf8_json(song):
     assert doc["song"]["ppq"] == 960
     assert doc["song"]["tracks"][0]["mute"] is True
     assert "Ünïcödé 🎹 lead".encode("utf-8") in project_bytes(Project(song))
+
+
+def test_track_colour_round_trip(tmp_path):
+    song = Song(tracks=(Track(name="Own", color="#ff8800"), Track(name="Palette"), Track(color="#ABCDEF")))
+    doc = json.loads(project_bytes(Project(song)))
+    assert [t["color"] for t in doc["song"]["tracks"]] == ["#ff8800", "", "#ABCDEF"]
+    path = tmp_path / "colours.dap"
+    write_project(Project(song), path)
+    assert [t.color for t in read_project(path).song.tracks] == ["#ff8800", "", "#ABCDEF"]
+
+
+def test_a_missing_colour_means_the_palette_one(tmp_path):
+    doc = good_doc()
+    del doc["song"]["tracks"][0]["color"]
+    path = tmp_path / "old.dap"
+    path.write_text(json.dumps(doc))
+    assert read_project(path).song.tracks[0].color == ""
+
+
+@pytest.mark.parametrize(
+    "color", ["red", "#fff", "#12345g", "#1234567", "123456", " #123456", "#123456\n", None, 0xFF0000, []]
+)
+def test_a_bad_track_colour(tmp_path, color):
+    doc = good_doc()
+    doc["song"]["tracks"][0]["color"] = color
+    reason = refused(tmp_path, doc)
+    assert reason.startswith("damaged project file: ")
+    assert "song.tracks[0].color" in reason and "#rrggbb" in reason
 
 
 def test_missing_optional_fields_take_defaults(tmp_path):

@@ -1,0 +1,24 @@
+"""Track colours shared by every view: a track's own colour when it has one, otherwise the
+palette colour for its position in the song."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+from desktop_app.music.track import Track
+
+TRACK_COLOURS = ("#4e9af1", "#f1a24e", "#5cc67a", "#e05d6f", "#a77fe0", "#3fc1c9", "#d4c14a", "#e07fbf")
+
+
+def palette_colour(index: int) -> QColor:
+    """The default colour of the track at `index`; the palette repeats."""
+    return QColor(TRACK_COLOURS[index % len(TRACK_COLOURS)])
+
+
+def track_colour(track: Track, index: int) -> QColor:
+    """The colour to draw `track` (at `index` in its song) with."""
+    if track.color:
+        colour = QColor(track.color)
+        if colour.isValid():
+            return colour
+    return palette_colour(index)
