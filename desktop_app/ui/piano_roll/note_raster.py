@@ -32,21 +32,20 @@ def rasterise_notes(
     fill_lut: np.ndarray,
     border_lut: np.ndarray,
 ) -> np.ndarray:
-    """An (height, width, 4) uint8 premultiplied-BGRA image of the notes. `value` picks each
-    note's colour from the lookup tables (0 is transparent); where notes overlap, the higher
-    value wins, so selected notes lie on top of ghosts and plain notes."""
+    """An (height, width) uint32 image of premultiplied BGRA pixels (QImage's ARGB32 on
+    little-endian machines). `value` picks each note's colour from the (n, 4) uint8 lookup
+    tables (0 is transparent); where notes overlap the higher value wins, so selected notes lie
+    on top of ghosts and plain notes."""
     w, h, kh = view.width, view.height, view.key_height
-    out = np.zeros((h, w, 4), dtype=np.uint8)
+    size = len(fill_lut)
+    lut = np.concatenate([fill_lut, border_lut]).astype(np.uint8).view(np.uint32).ravel()
     # Which pitch each pixel row shows, and where the bands of each pitch begin and end.
-    ys = np.arange(h) + 0.5
-    row_pitch = np.floor(view.top - ys / kh).astype(np.int64)
+    row_pitch = np.floor(view.top - (np.arange(h) + 0.5) / kh).astype(np.int64)
     lo, hi = max(0, int(row_pitch.min())), min(127, int(row_pitch.max()))
-    if hi < lo or len(pitch) == 0:
-        return out
     right = view.left_tick + w * view.ticks_per_px
     vis = (end > view.left_tick) & (start < right) & (pitch >= lo) & (pitch <= hi) & (value > EMPTY)
-    if not vis.any():
-        return out
+    if hi < lo or not vis.any():
+        return np.zeros((h, w), dtype=np.uint32)
     order = np.argsort(value[vis], kind="stable")  # higher values written last, so on top
     p, s, e, v = pitch[vis][order], start[vis][order], end[vis][order], value[vis][order]
     x0 = np.floor((s - view.left_tick) / view.ticks_per_px).astype(np.int64)
@@ -58,31 +57,27 @@ def rasterise_notes(
     band = hi - p
     # Expand every note's span of columns into flat indices of a (pitch rows, width) plane.
     widths = x1 - x0
-    total = int(widths.sum())
     first = np.repeat(band * w + x0 - np.concatenate([[0], np.cumsum(widths)[:-1]]), widths)
-    flat = first + np.arange(total)
     plane = np.zeros(n_rows * w, dtype=np.uint8)
-    plane[flat] = np.repeat(v.astype(np.uint8), widths)
+    plane[first + np.arange(int(widths.sum()))] = np.repeat(v.astype(np.uint8), widths)
     edges = np.zeros(n_rows * w, dtype=bool)
     wide = widths >= 3
     edges[(band * w + x0)[wide]] = True
     edges[(band * w + x1 - 1)[wide]] = True
     plane, edges = plane.reshape(n_rows, w), edges.reshape(n_rows, w)
-    # Back to pixel rows: rows outside lo..hi and the last row of tall bands stay empty.
-    valid = (row_pitch >= lo) & (row_pitch <= hi)
-    idx = np.where(valid, hi - row_pitch, 0)
-    band_top = np.r_[True, row_pitch[1:] != row_pitch[:-1]]
-    band_bottom = np.r_[row_pitch[1:] != row_pitch[:-1], True]
-    if kh >= 5:
-        valid &= ~band_bottom  # the gap between rows
-        band_bottom = np.r_[band_bottom[1:], False]  # the row above the gap carries the border
-    image = plane[idx]
-    image[~valid] = EMPTY
-    out[:] = fill_lut[image]
-    if kh >= 5:
-        border = edges[idx] | (band_top | band_bottom)[:, None]
-    else:
-        border = edges[idx]
-    border &= image > EMPTY
-    out[border] = border_lut[image[border]]
-    return out
+    # Three kinds of pixel row: a band's body (borders only at note ends), a band's border row
+    # (top, and the one above the gap), and empty rows. Stack them and pick rows by index.
+    covered = plane > EMPTY
+    stacked = np.empty((2 * n_rows + 1, w), dtype=np.uint8)
+    stacked[:n_rows] = plane + size * (edges & covered)
+    stacked[n_rows : 2 * n_rows] = plane + size * covered if kh >= 5 else stacked[:n_rows]
+    stacked[2 * n_rows] = EMPTY
+    in_range = (row_pitch >= lo) & (row_pitch <= hi)
+    changes = row_pitch[1:] != row_pitch[:-1]
+    band_top = np.r_[True, changes]
+    band_bottom = np.r_[changes, True]
+    gap = band_bottom if kh >= 5 else np.zeros(h, dtype=bool)
+    above_gap = np.r_[band_bottom[1:], False] if kh >= 5 else gap
+    select = np.where(band_top | above_gap, n_rows, 0) + np.clip(hi - row_pitch, 0, n_rows - 1)
+    select = np.where(in_range & ~gap, select, 2 * n_rows)
+    return np.take(lut, stacked[select])
