@@ -22,3 +22,9 @@ def track_colour(track: Track, index: int) -> QColor:
         if colour.isValid():
             return colour
     return palette_colour(index)
+
+
+def mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """`amount` of colour a over colour b, as one opaque colour (opaque lines draw ten times
+    faster than alpha-blended ones)."""
+    return QColor(*(round(x * amount + y * (1 - amount)) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])))

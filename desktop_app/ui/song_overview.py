@@ -10,17 +10,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_app.music.gm import program_name
 from desktop_app.music.song import Song
-from desktop_app.ui.colours import track_colour
+from desktop_app.ui.colours import mix, track_colour
 
 HEADER_WIDTH = 170
 RULER_HEIGHT = 22
 MIN_LANE_HEIGHT = 18
 MAX_LANE_HEIGHT = 140
 
-
-def _mix(a: QColor, b: QColor, amount: float) -> QColor:
-    """`amount` of colour a over colour b, as one opaque colour."""
-    return QColor(*(round(x * amount + y * (1 - amount)) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])))
 
 
 class SongOverview(QWidget):
@@ -125,13 +121,13 @@ class SongOverview(QWidget):
         scale = body_w / self._total_ticks()
         if song.tracks:
             active = QRect(0, RULER_HEIGHT + self._active * lane_h, self.width(), lane_h)
-            p.fillRect(active, _mix(pal.color(QPalette.ColorRole.Highlight), base.darker(105), 0.14))
+            p.fillRect(active, mix(pal.color(QPalette.ColorRole.Highlight), base.darker(105), 0.14))
         # Ruler with bar numbers and bar lines across the lanes.
         p.fillRect(QRect(0, 0, self.width(), RULER_HEIGHT), pal.color(QPalette.ColorRole.Window))
         bar_starts = song.meter.bar_starts(self._total_ticks())
         label_every = max(1, int(40 / max(scale * song.meter.ticks_per_bar(), 1e-9)))
         line_every = max(1, int(6 / max(scale * song.meter.ticks_per_bar(), 1e-9)))
-        grid = _mix(text, base, 0.16)  # opaque: alpha-blended lines are ten times slower to draw
+        grid = mix(text, base, 0.16)  # opaque: alpha-blended lines are ten times slower to draw
         lines = []
         p.setPen(text)
         for n in range(0, len(bar_starts), line_every):  # lines at least 6 px apart, labels 40 px

@@ -157,7 +157,7 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path, small_song):
     write_midi(small_song, path)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
@@ -170,7 +170,7 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path, small_song):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     mime.setUrls([QUrl.fromLocalFile(str(text))])
-    enter = QDragEnterEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter.setAccepted(False)
     window.dragEnterEvent(enter)

@@ -14,7 +14,7 @@ from desktop_app.music.note import Note
 from desktop_app.music.snap import Snap, division_ticks
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll.keyboard import KEYBOARD_WIDTH, PianoKeyboard
-from desktop_app.ui.piano_roll.note_area import NoteArea, plural
+from desktop_app.ui.piano_roll.note_area import NoteArea, commit_track_edit, plural
 from desktop_app.ui.piano_roll.operation_dialogs import OperationDialogs
 from desktop_app.ui.piano_roll.ruler import Ruler
 from desktop_app.ui.piano_roll.state import TOOL_KEYS, TOOL_TIPS, RollState, Tool
@@ -229,8 +229,7 @@ class PianoRoll(QWidget):
         return song.tracks[self.document.active_track] if song.tracks else None
 
     def _commit(self, name: str, track, selection=None) -> None:
-        doc = self.document
-        doc.apply(name, doc.song.with_track(doc.active_track, track), selection=selection)
+        commit_track_edit(self.document, name, track, selection)
 
     def _chosen_or_all(self) -> list[int]:
         track = self._track()

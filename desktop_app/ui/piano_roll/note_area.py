@@ -15,7 +15,7 @@ from desktop_app.music.note import Note
 from desktop_app.music.snap import Snap, adaptive_division, division_ticks
 from desktop_app.music.song import Song
 from desktop_app.music.scales import pitch_classes_of_key
-from desktop_app.ui.colours import track_colour
+from desktop_app.ui.colours import mix, track_colour
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll import palette
 from desktop_app.ui.piano_roll.note_raster import RasterView, rasterise_notes
@@ -32,6 +32,15 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
+def commit_track_edit(document: Document, name: str, track, selection=None) -> None:
+    """Put the edited active track into the song as one undo step; an edit that changed
+    nothing (a nudge at tick 0, say) leaves no step behind."""
+    current = document.song.tracks[document.active_track]
+    if track == current and (selection is None or frozenset(selection) == document.selection):
+        return
+    document.apply(name, document.song.with_track(document.active_track, track), selection=selection)
+
+
 @dataclass
 class Drag:
     """A gesture in progress. Nothing reaches the document until the mouse is released."""
@@ -41,6 +50,7 @@ class Drag:
     press_tick: float
     press_pitch: int
     indices: list[int] = field(default_factory=list)
+    anchor: int | None = None  # the note grabbed: its edge lands on the grid, its pitch is heard
     dt: int = 0
     dp: int = 0
     copy: bool = False
@@ -61,7 +71,8 @@ class NoteArea(QWidget):
         self.state = state
         self.drag: Drag | None = None
         self.mouse_tick: float | None = None  # where a paste lands when the mouse is over the roll
-        self._ghosts: tuple[int, np.ndarray, np.ndarray] | None = None  # (id(song), notes, track index)
+        self._ghosts: tuple[Song, int, np.ndarray, np.ndarray] | None = None  # song, active, notes, owners
+        self.mouse_pos: QPointF | None = None
         self._luts_for: tuple | None = None
         self._luts: tuple[np.ndarray, np.ndarray] | None = None
         self.setMouseTracking(True)
@@ -126,13 +137,13 @@ class NoteArea(QWidget):
 
     def _ghost_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         song, active = self.document.song, self.document.active_track
-        key = (id(song), active)
-        if self._ghosts is None or self._ghosts[0] != key:
+        cached = self._ghosts
+        if cached is None or cached[0] is not song or cached[1] != active:
             parts = [(t.note_array, i) for i, t in enumerate(song.tracks) if i != active and t.notes]
             notes = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, 4), dtype=np.int64)
             owners = np.concatenate([np.full(len(a), i) for a, i in parts]) if parts else np.zeros(0, dtype=np.int64)
-            self._ghosts = (key, notes, owners)
-        return self._ghosts[1], self._ghosts[2]
+            self._ghosts = cached = (song, active, notes, owners)
+        return cached[2], cached[3]
 
     # ----- what is drawn ------------------------------------------------------------------
 
@@ -264,7 +275,7 @@ class NoteArea(QWidget):
                   for c in range(lo - lo % 12, hi + 1, 12) if vp.key_height >= 3]
         for lines, amount in ((levels[0], 0.07), (levels[1], 0.14), (levels[2], 0.32), (octave, 0.12)):
             if lines:
-                p.setPen(QPen(_mix(text, base, amount), 1))
+                p.setPen(QPen(mix(text, base, amount), 1))
                 p.drawLines(lines)
 
     def _paint_overlays(self, p: QPainter) -> None:
@@ -284,13 +295,10 @@ class NoteArea(QWidget):
             p.fillRect(rect, QColor(80, 140, 255, 40))
             p.drawRect(rect)
 
-    mouse_pos: QPointF | None = None
-
     # ----- mouse --------------------------------------------------------------------------
 
     def _commit(self, name: str, track, selection) -> None:
-        doc = self.document
-        doc.apply(name, doc.song.with_track(doc.active_track, track), selection=selection)
+        commit_track_edit(self.document, name, track, selection)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.track is None:
@@ -320,20 +328,22 @@ class NoteArea(QWidget):
                 other = edits.next_same_pitch(self.track, index)
                 if other is not None:
                     track = edits.glue_notes(self.track, index, other)
-                    self._commit("Glue notes", track, [min(index, other) if index > other else index])
+                    # The joined note keeps `index`, one lower when the removed note came before it.
+                    self._commit("Glue notes", track, [index - 1 if index > other else index])
             return
         elif index is not None:
             ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
             shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
             if index not in doc.selection:
                 doc.select((doc.selection | {index}) if (shift or ctrl) else {index})
+                drag.kind = {"body": "move", "right": "resize_right", "left": "resize_left"}[part]
             elif ctrl:
                 drag.kind = "pending_toggle"  # toggles off on release, duplicates if dragged
+            else:
+                drag.kind = {"body": "move", "right": "resize_right", "left": "resize_left"}[part]
             drag.indices = sorted(doc.selection)
+            drag.anchor = index
             drag.copy = ctrl
-            drag.kind = drag.kind or {"body": "move", "right": "resize_right", "left": "resize_left"}[part]
-            if drag.kind == "pending_toggle":
-                drag.indices = sorted(doc.selection)
         elif tool is Tool.DRAW:
             start = self.snap_for(no_snap).floor(tick)
             if 0 <= pitch <= 127:
@@ -384,11 +394,11 @@ class NoteArea(QWidget):
         if d.kind == "move":
             dt, dp = snap.delta(tick - d.press_tick), pitch - d.press_pitch
             if (dt, dp) != (d.dt, d.dp) and dp != d.dp and d.indices:
-                first = track.notes[d.indices[0]]
+                first = track.notes[self._anchor(d)]
                 self.noteAuditioned.emit(max(0, min(127, first.pitch + dp)), first.velocity)
             d.dt, d.dp = dt, dp
         elif d.kind in ("resize_right", "resize_left"):
-            anchor = track.notes[d.indices[0]] if d.indices else None
+            anchor = track.notes[self._anchor(d)] if d.indices else None
             if anchor is not None and snap.step is not None:
                 edge = anchor.end if d.kind == "resize_right" else anchor.start
                 d.dt = snap.round(edge + tick - d.press_tick) - edge  # the dragged edge lands on the grid
@@ -408,10 +418,15 @@ class NoteArea(QWidget):
             index, _ = self.note_at(pos)
             if index is not None and index not in d.indices:
                 d.indices.append(index)
-        elif d.kind == "draw" and d.new_note is not None:
+        elif d.kind == "draw" and d.new_note is not None and abs(pos.x() - d.press.x()) >= DRAG_START_PX:
             end = max(d.new_note.start + snap.ticks, snap.round(tick) if snap.step else int(tick))
             d.new_note = Note(d.new_note.pitch, d.new_note.start, end - d.new_note.start, d.new_note.velocity)
         self.update()
+
+    @staticmethod
+    def _anchor(d: Drag) -> int:
+        """The grabbed note, or the first of the dragged ones."""
+        return d.anchor if d.anchor is not None and d.anchor in d.indices else d.indices[0]
 
     def _notes_in_rect(self, rect: QRectF) -> frozenset[int]:
         track = self.track
@@ -441,9 +456,9 @@ class NoteArea(QWidget):
         elif d.kind in ("resize_right", "resize_left") and d.started and d.dt:
             delta = {"delta_end": d.dt} if d.kind == "resize_right" else {"delta_start": d.dt}
             resized = edits.resize_notes(track, d.indices, **delta)
-            self.state.note_length = resized.notes[d.indices[0]].duration
+            first = resized.notes[self._anchor(d)]
+            self.state.note_length = first.duration
             self._commit(f"Resize {plural(n, 'note')}", resized, d.indices)
-            first = resized.notes[d.indices[0]]
             self.noteAuditioned.emit(first.pitch, first.velocity)
         elif d.kind == "erase" and d.indices:
             self._commit(f"Erase {plural(n, 'note')}", edits.remove_notes(track, d.indices), ())
@@ -499,6 +514,3 @@ class NoteArea(QWidget):
             vp.scroll_pitch(steps * 3)
         event.accept()
 
-
-def _mix(a: QColor, b: QColor, amount: float) -> QColor:
-    return QColor(*(round(x * amount + y * (1 - amount)) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from desktop_app.music import edits
 from desktop_app.ui.colours import track_colour
 from desktop_app.ui.document import Document
+from desktop_app.ui.piano_roll.note_area import commit_track_edit, plural
 from desktop_app.ui.piano_roll.palette import SELECTION_COLOUR
 from desktop_app.ui.piano_roll.viewport import RollViewport
 
@@ -60,24 +61,27 @@ class VelocityLane(QWidget):
         song = self.document.song
         if song.tracks:
             track = song.tracks[self.document.active_track]
-            idx, xs = self._visible()
-            arr = track.note_array
-            selection = self.document.selection
-            plain, chosen = [], []
-            heads = []
-            for i, x in zip(idx.tolist(), xs.tolist()):
-                v = self._preview.get(i, int(arr[i, 3]))
-                line = QLineF(x, self.height() - 3, x, self.y_of(v))
-                (chosen if i in selection else plain).append(line)
-                heads.append((x, self.y_of(v), i in selection))
             colour = track_colour(track, self.document.active_track)
-            for lines, c in ((plain, colour.darker(120)), (chosen, SELECTION_COLOUR)):
-                if lines:
-                    p.setPen(QPen(c, 2))
-                    p.drawLines(lines)
-            if len(heads) <= 4000:
-                for x, y, sel in heads:
-                    p.fillRect(QRectF(x - 2, y - 2, 5, 4), SELECTION_COLOUR if sel else colour.darker(140))
+            idx, xs = self._visible()
+            velocity = track.note_array[idx, 3].copy()
+            for k, i in enumerate(idx.tolist()) if self._preview else ():
+                velocity[k] = self._preview.get(i, velocity[k])
+            selected = np.isin(idx, list(self.document.selection)) if self.document.selection else np.zeros(len(idx), bool)
+            # One stem per pixel column at most: the loudest note that starts there.
+            cols = np.clip(np.round(xs).astype(np.int64), 0, max(0, self.width() - 1))
+            for mask, c in ((~selected, colour.darker(120)), (selected, SELECTION_COLOUR)):
+                if not mask.any():
+                    continue
+                tallest = np.zeros(self.width(), dtype=np.int64)
+                np.maximum.at(tallest, cols[mask], velocity[mask])
+                top = self.y_of(tallest)
+                bottom = self.height() - 3
+                lines = [QLineF(x, bottom, x, top[x]) for x in np.flatnonzero(tallest).tolist()]
+                p.setPen(QPen(c, 2))
+                p.drawLines(lines)
+                if len(lines) <= 400:
+                    for line in lines:
+                        p.fillRect(QRectF(line.x1() - 2, line.y2() - 2, 5, 4), c.darker(115))
         if self._ramp is not None:
             p.setPen(QPen(QColor("#333333"), 1, Qt.PenStyle.DashLine))
             p.drawLine(QLineF(*self._ramp))
@@ -129,6 +133,5 @@ class VelocityLane(QWidget):
             changed = {i: v for i, v in values.items() if track.notes[i].velocity != v}
             if changed:
                 n = len(changed)
-                doc.apply(f"Set velocity of {n} note{'s' * (n != 1)}",
-                          doc.song.with_track(doc.active_track, edits.set_velocities(track, changed)))
+                commit_track_edit(doc, f"Set velocity of {plural(n, 'note')}", edits.set_velocities(track, changed))
         self.update()
