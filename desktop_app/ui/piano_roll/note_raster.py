@@ -80,4 +80,4 @@ def rasterise_notes(
     above_gap = np.r_[band_bottom[1:], False] if kh >= 5 else gap
     select = np.where(band_top | above_gap, n_rows, 0) + np.clip(hi - row_pitch, 0, n_rows - 1)
     select = np.where(in_range & ~gap, select, 2 * n_rows)
-    return np.take(lut, stacked[select])
+    return np.take(lut, stacked)[select]  # colour the few band rows, then copy whole rows
