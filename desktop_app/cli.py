@@ -12,7 +12,7 @@ from desktop_app import __version__
 from desktop_app.music.errors import MusicFileError
 
 EXIT_ERROR = 2
-COMMANDS = ("convert", "bench")
+COMMANDS = ("convert", "render", "bench")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -34,10 +34,17 @@ def _command_parser() -> argparse.ArgumentParser:
     convert = sub.add_parser("convert", help="convert between MIDI, MusicXML/MXL and project files")
     convert.add_argument("input", type=Path, help="a .mid/.midi, .musicxml/.xml/.mxl or .dap file")
     convert.add_argument("output", type=Path, help="a .mid/.midi or .dap file")
+    render = sub.add_parser("render", help="render a song to a WAV or FLAC file through the synth")
+    render.add_argument("input", type=Path, help="a .mid/.midi, .musicxml/.xml/.mxl or .dap file")
+    render.add_argument("output", type=Path, help="a .wav or .flac file")
+    render.add_argument("--soundfont", type=Path, help="a .sf2/.sf3 file (default: a General MIDI one found on the system)")
+    render.add_argument("--sample-rate", type=int, default=48_000)
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
-    bench.add_argument("name", choices=["io", "pianoroll"],
+    bench.add_argument("name", choices=["io", "pianoroll", "audio"],
                        help="io: MIDI import and export of a 10,000-note file; "
-                       "pianoroll: paint and drag times of the piano roll on a 20,000-note song")
+                       "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
+                       "audio: render speed, output latency, underflows while torch trains")
+    bench.add_argument("--seconds", type=float, default=60.0, help="playback time under load (audio)")
     bench.add_argument("--notes", type=int, help="notes in the benchmark song (io 10,000, pianoroll 20,000)")
     bench.add_argument("--runs", type=int, default=9, help="repetitions (frames for pianoroll); medians are reported")
     return parser
@@ -50,7 +57,28 @@ def convert(source: Path, target: Path) -> None:
     write_any(project, target)
 
 
-def run_bench(name: str, notes: int | None, runs: int) -> dict:
+def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int) -> None:
+    from desktop_app.audio.render import SynthSettings, audio_format, render_song, write_audio
+    from desktop_app.audio.synth import SynthUnavailable
+    from desktop_app.music.formats import read_any
+
+    audio_format(target)  # a bad extension fails before the work
+    song = read_any(source).song
+    settings = SynthSettings(str(soundfont) if soundfont else None, sample_rate)
+    if soundfont is not None and not soundfont.is_file():
+        raise MusicFileError(soundfont, "no such SoundFont file")
+    try:
+        audio = render_song(song, settings)
+    except SynthUnavailable as e:
+        raise MusicFileError(source, f"cannot render: {e}") from None
+    write_audio(target, audio, sample_rate)
+
+
+def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0) -> dict:
+    if name == "audio":
+        from desktop_app.bench import audio_bench
+
+        return audio_bench.run(seconds)
     if name == "io":
         from desktop_app.bench import io_bench
 
@@ -67,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             args = _command_parser().parse_args(argv)
             if args.command == "convert":
                 convert(args.input, args.output)
+            elif args.command == "render":
+                render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":
-                print(json.dumps(run_bench(args.name, args.notes, args.runs), indent=2))
+                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds), indent=2))
             return 0
         args = _gui_parser().parse_args(argv)
         if args.screenshot is not None:

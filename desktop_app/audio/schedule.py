@@ -86,10 +86,12 @@ def build_schedule(song: Song, sample_rate: int, metronome: bool = False, metron
     times, kinds, channels, keys, velocities = [], [], [], [], []
     setups = []
     tempo = song.tempo_map
-    for index, track in audible_tracks(song):
+    audible = {i for i, _ in audible_tracks(song)}
+    for index, track in enumerate(song.tracks):
         channel = track_channel(index)
+        # Every track's channel is set up, so a muted track still auditions with its instrument.
         setups.append(ChannelSetup(channel, track.program, track.is_drum, track.volume, track.pan))
-        if not track.notes:
+        if not track.notes or index not in audible:
             continue
         arr = track.note_array
         on = np.rint(np.asarray(tempo.seconds(arr[:, 1].astype(np.float64))) * sample_rate).astype(np.int64)

@@ -9,6 +9,7 @@ from desktop_app.audio.engine import Engine
 
 AUDITION_LATENCY = "low"  # about 10 ms on PulseAudio: clicks and drawn notes feel immediate
 DEFAULT_BLOCKSIZE = 256
+CLOCK_HISTORY = 64  # engine clocks of the latest blocks: enough to span the output latency
 
 
 class AudioUnavailable(RuntimeError):
@@ -50,6 +51,8 @@ class AudioOutput:
         self.underflows = 0
         self.lost: str | None = None  # why the stream ended by itself, if it did
         self._closing = False
+        self._clocks = [engine.clock] * CLOCK_HISTORY  # a ring the callback writes, newest at _clock_index
+        self._clock_index = 0
         try:
             self.stream = sd.OutputStream(
                 samplerate=engine.sample_rate, blocksize=blocksize, channels=2, dtype="float32",
@@ -63,6 +66,11 @@ class AudioOutput:
         if status.output_underflow:
             self.underflows += 1
         self.engine.process(outdata, frames, time.outputBufferDacTime)
+        index = self._clock_index + 1
+        if index == CLOCK_HISTORY:
+            index = 0
+        self._clocks[index] = self.engine.clock
+        self._clock_index = index
 
     def _finished(self) -> None:
         if not self._closing:
@@ -86,12 +94,22 @@ class AudioOutput:
             return str(self.stream.device)
 
     def heard_sample(self) -> float:
-        """The song sample reaching the speaker now: the block's start plus the time since its DAC
-        time on the stream clock. Between callbacks this extrapolates smoothly."""
+        """The song sample reaching the speaker now: the start of the latest block whose DAC time
+        has come, plus the time since on the stream clock. Between callbacks this extrapolates
+        smoothly; the blocks still in the buffer (a loop wrap, a seek) count only once heard."""
         position, dac_time, playing = self.engine.clock
         if not playing or dac_time == 0.0:
             return float(position)
-        heard = position + (self.stream.time - dac_time) * self.engine.sample_rate
+        now = self.stream.time
+        clocks, index = self._clocks, self._clock_index
+        for k in range(CLOCK_HISTORY):  # newest first
+            clock = clocks[index - k]
+            if clock[1] != 0.0 and clock[1] <= now:
+                position, dac_time, playing = clock
+                break
+        if not playing:  # the first played block has not reached the speaker yet
+            return float(position)
+        heard = position + (now - dac_time) * self.engine.sample_rate
         loop = self.engine.loop
         if loop is not None and heard >= loop[1] > position:
             heard = loop[0] + (heard - loop[1])

@@ -14,6 +14,7 @@ class BackgroundTask(QObject):
 
     finished = Signal(object)
     failed = Signal(object)
+    progress = Signal(float)  # 0..1, from tasks started with run_with_progress
 
     _running: set["BackgroundTask"] = set()  # keeps tasks alive until they report
 
@@ -60,6 +61,24 @@ def run_in_background(
     """Call `fn` on a worker thread, then `on_finished(result)` or `on_failed(exception)` on this
     thread. With an `owner`, the callbacks are dropped if the owner is deleted first."""
     task = BackgroundTask(fn, owner)
+    task.finished.connect(on_finished)
+    task.failed.connect(on_failed)
+    return task.start()
+
+
+def run_with_progress(
+    fn: Callable[[Callable[[float], None]], Any],
+    on_progress: Callable[[float], None],
+    on_finished: Callable[[Any], None],
+    on_failed: Callable[[Exception], None],
+    owner: QObject | None = None,
+) -> BackgroundTask:
+    """Like run_in_background, for work that reports how far it got: `fn` receives a function
+    to call with a fraction from 0 to 1, and `on_progress` hears it on this thread."""
+    holder: list[BackgroundTask] = []
+    task = BackgroundTask(lambda: fn(lambda fraction: holder[0].progress.emit(fraction)), owner)
+    holder.append(task)
+    task.progress.connect(on_progress)
     task.finished.connect(on_finished)
     task.failed.connect(on_failed)
     return task.start()

@@ -26,7 +26,11 @@ from desktop_app.ui.document import Document
 from desktop_app.ui.recovery import Autosaver, default_recovery_path, read_recovery
 from desktop_app.ui.settings import AppSettings
 from desktop_app.ui.shortcuts_dialog import ShortcutsDialog
+from desktop_app.ui.audio_export import SCOPES, export_audio, song_for_scope
 from desktop_app.ui.piano_roll import PianoRoll
+from desktop_app.ui.playback import Playback
+from desktop_app.ui.settings_dialog import AudioSettingsDialog
+from desktop_app.ui.transport_bar import TransportBar
 from desktop_app.ui.song_overview import SongOverview
 from desktop_app.ui.track_list import TrackListPanel
 
@@ -53,12 +57,10 @@ MIDI_FILTER = _filter("MIDI files", (".mid",))
 PLACEHOLDER_DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
     ("spectrogram", "Spectrogram", Qt.DockWidgetArea.BottomDockWidgetArea, False,
      "The spectrogram of the rendered song will live here."),
-    ("transport", "Transport", Qt.DockWidgetArea.TopDockWidgetArea, False,
-     "Play, stop, loop and the metronome will live here."),
     ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
      "The AR-CNN and transformer assistants will live here."),
 )
-LAYOUT_VERSION = 2  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 3  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -102,6 +104,8 @@ class MainWindow(QMainWindow):
         self.piano_roll = PianoRoll(self.document, self)
         self.setCentralWidget(self.piano_roll)
         self.overview = SongOverview(self)
+        self.playback = Playback(self.document, self.piano_roll.state, self.settings.audio(), self)
+        self.transport = TransportBar(self.playback, self)
         self.docks: dict[str, QDockWidget] = {}
         self._build_docks()
         self._build_actions()
@@ -113,6 +117,11 @@ class MainWindow(QMainWindow):
         self.document.fileChanged.connect(self._update_title)
         self.autosaver.failed.connect(lambda why: self.statusBar().showMessage(f"Autosave failed: {why}", 10000))
         self.overview.trackActivated.connect(self.document.set_active_track)
+        self.piano_roll.keyPressed.connect(self.playback.key_down)
+        self.piano_roll.keyReleased.connect(self.playback.key_up)
+        self.piano_roll.noteAuditioned.connect(self.playback.audition)
+        self.playback.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.playback.stateChanged.connect(self._audio_changed)
         self.document.selectionChanged.connect(lambda: self.overview.set_active_track(self.document.active_track))
         self._restore_layout()
         self._song_changed()
@@ -130,6 +139,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
+        self._add_dock("transport", "Transport", self.transport, Qt.DockWidgetArea.TopDockWidgetArea, True)
         self.overview.setMinimumHeight(110)
         self._add_dock("overview", "Song", self.overview, Qt.DockWidgetArea.TopDockWidgetArea, True)
         self.track_list = TrackListPanel(self.document, parent=self)
@@ -165,6 +175,17 @@ class MainWindow(QMainWindow):
                                        "Open a MIDI or MusicXML file as a new, untitled project")
         self.act_export_midi = self._action("&Export MIDI…", self.export_midi, "Ctrl+E", "Write the song as a MIDI file")
         self.act_quit = self._action("&Quit", self.close, "Ctrl+Q", "Close the window")
+        self.act_export_audio = {
+            scope: self._action(f"Export Audio: {label}…", lambda s=scope: self.export_audio(s),
+                                "Ctrl+Shift+E" if scope == "song" else None,
+                                f"Render the {label.lower()} to a WAV or FLAC file")
+            for scope, label in SCOPES.items()
+        }
+        self.act_play = self._action("Play / Stop", lambda: self.playback.toggle(), "Space",
+                                     "Start or stop playback from the playhead")
+        self.act_play.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.act_audio_settings = self._action("&Audio and MIDI Settings…", self.show_audio_settings, "Ctrl+,",
+                                               "Output device, buffer size, SoundFont, MIDI ports")
         self.act_undo = self.document.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(K.Undo)
         self.act_redo = self.document.undo_stack.createRedoAction(self, "&Redo")
@@ -183,6 +204,7 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.act_save, self.act_save_as])
         file_menu.addSeparator()
         file_menu.addActions([self.act_import, self.act_export_midi])
+        file_menu.addActions(list(self.act_export_audio.values()))
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit_menu = bar.addMenu("&Edit")
@@ -191,6 +213,11 @@ class MainWindow(QMainWindow):
         tools_menu = edit_menu.addMenu("&Tools")
         tools_menu.addActions(list(self.piano_roll.tool_actions.values()))
         edit_menu.addActions(self.piano_roll.edit_actions)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.act_audio_settings)
+        transport_menu = bar.addMenu("&Transport")
+        transport_menu.addAction(self.act_play)
+        transport_menu.addActions(self.transport.actions_for_menu())
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -206,8 +233,10 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
+        self.audio_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.summary_label)
+        self.statusBar().addPermanentWidget(self.audio_label)
 
     def _restore_layout(self) -> None:
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -411,7 +440,46 @@ class MainWindow(QMainWindow):
     # ----- help ---------------------------------------------------------------------------
 
     def shortcut_actions(self) -> list[QAction]:
-        return self.actions() + [self.act_undo, self.act_redo] + self.piano_roll.actions()
+        return (self.actions() + [self.act_undo, self.act_redo] + self.piano_roll.actions()
+                + self.transport.actions_for_menu())
+
+    # ----- sound --------------------------------------------------------------------------
+
+    def _audio_changed(self) -> None:
+        pb = self.playback
+        if pb.available:
+            self.audio_label.setText(f"♪ {pb.output.device_name} · {pb.output.latency * 1000:.0f} ms")
+            self.audio_label.setToolTip("Audio output")
+        else:
+            self.audio_label.setText("No audio output")
+            self.audio_label.setToolTip(f"{pb.unavailable}. Rendering and export still work.")
+
+    def export_audio(self, scope: str = "song") -> None:
+        doc = self.document
+        try:
+            song, start, end = song_for_scope(doc.song, scope, doc.active_track, doc.selection,
+                                              self.piano_roll.state.loop)
+        except ValueError as e:
+            self.dialogs.error("Nothing to export", str(e))
+            return
+        stem = doc.path.stem if doc.path else (doc.song.title or "Untitled")
+        chosen = self.dialogs.save_path("Export Audio", str(Path(self.settings.last_folder) / f"{stem}.wav"),
+                                        "Audio files (*.wav *.flac)")
+        if not chosen:
+            return
+        path = Path(chosen)
+        if path.suffix.lower() not in (".wav", ".flac"):
+            path = path.with_name(path.name + ".wav")
+        export_audio(self, self.statusBar(), self.progress, path, song, self.playback.settings, start, end,
+                     lambda text: self.dialogs.error("Cannot export audio", text))
+
+    def show_audio_settings(self) -> None:
+        dialog = AudioSettingsDialog(self.playback.prefs, self)
+        if dialog.exec():
+            prefs = dialog.prefs()
+            self.settings.set_audio(prefs)
+            self.playback.prefs = prefs
+            self.playback.start()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.shortcut_actions(), self).exec()
@@ -447,6 +515,8 @@ class MainWindow(QMainWindow):
         self.settings.set_window_layout(self.saveGeometry(), self.saveState(LAYOUT_VERSION))
         self.settings.sync()
         self.autosaver.stop()
+        self.settings.set_audio(self.playback.prefs)
+        self.playback.close()
         QThreadPool.globalInstance().waitForDone(5000)  # a recovery write in flight must not outlive discard
         self.autosaver.discard()
         event.accept()

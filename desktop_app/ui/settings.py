@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -10,6 +11,24 @@ from desktop_app import APP_NAME, ORG_NAME
 
 MAX_RECENT = 10
 DEFAULT_AUTOSAVE_SECONDS = 60
+
+
+@dataclass
+class AudioPrefs:
+    """Sound and MIDI choices, kept under audio/ and midi/ in the settings file."""
+
+    device: str = ""  # output device name; "" is the system default
+    sample_rate: int = 48_000
+    blocksize: int = 256
+    soundfont: str = ""  # "" finds a General MIDI SoundFont in the standard places
+    gain: float = 0.5
+    reverb: bool = True
+    audition: bool = True
+    metronome: bool = False
+    count_in: bool = False
+    midi_input: str = ""
+    midi_output: str = ""
+    record_quantize: bool = False
 
 
 class AppSettings:
@@ -60,3 +79,15 @@ class AppSettings:
 
     def sync(self) -> None:
         self.q.sync()
+
+    def audio(self) -> AudioPrefs:
+        prefs = AudioPrefs()
+        for f in fields(AudioPrefs):
+            default = getattr(prefs, f.name)
+            value = self.q.value(f"audio/{f.name}", default, type=type(default))
+            setattr(prefs, f.name, value)
+        return prefs
+
+    def set_audio(self, prefs: AudioPrefs) -> None:
+        for f in fields(AudioPrefs):
+            self.q.setValue(f"audio/{f.name}", getattr(prefs, f.name))

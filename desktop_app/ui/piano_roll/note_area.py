@@ -79,14 +79,39 @@ class NoteArea(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(200, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        document.songChanged.connect(self.update)
-        document.selectionChanged.connect(self.update)
-        viewport.changed.connect(self.update)
-        state.changed.connect(self.update)
+        # Two cached layers under the overlays: rows and grid, then the notes' pixels.
+        self._background: QImage | None = None
+        self._canvas: QImage | None = None
+        self._notes: tuple[np.ndarray, QImage] | None = None
+        self._playhead_x: float | None = None
+        document.songChanged.connect(self.refresh_all)
+        document.selectionChanged.connect(self.refresh)
+        viewport.changed.connect(self.refresh_all)
+        state.changed.connect(self.refresh_all)
+        state.playheadMoved.connect(self._playhead_moved)
 
     # ----- geometry helpers ---------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """Redraw the notes (they or the selection changed)."""
+        self._notes = None
+        self.update()
+
+    def refresh_all(self) -> None:
+        """Redraw rows, grid and notes (the view, the song or a setting changed)."""
+        self._background = None
+        self.refresh()
+
+    def _playhead_moved(self, tick: int) -> None:
+        """Repaint only the strips the playhead leaves and enters: it moves 60 times a second."""
+        x = self.viewport.tick_to_x(tick)
+        for old in (self._playhead_x, x):
+            if old is not None:
+                self.update(int(old) - 3, 0, 7, self.height())
+        self._playhead_x = x
+
     def resizeEvent(self, event) -> None:
+        self._background = self._notes = None
         self.viewport.set_size(self.width(), self.height())
         super().resizeEvent(event)
 
@@ -201,15 +226,25 @@ class NoteArea(QWidget):
         return self._luts
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self._background is None or self._background.size() != self.size():
+            if self._canvas is None or self._canvas.size() != self.size():
+                self._canvas = QImage(self.size(), QImage.Format.Format_ARGB32_Premultiplied)
+            self._background = self._canvas  # reused: only its pixels are redrawn
+            painter = QPainter(self._background)
+            self._paint_rows(painter)
+            self._paint_grid(painter)
+            painter.end()
+        if self._notes is None or self._notes[1].size() != self.size():
+            vp = self.viewport
+            fill, border = self._lookup_tables()
+            view = RasterView(vp.left_tick, vp.ticks_per_px, vp.top, vp.key_height, self.width(), self.height())
+            pixels = rasterise_notes(*self.display_arrays(), view, fill, border)
+            self._notes = (pixels, QImage(pixels.data, view.width, view.height, view.width * 4,
+                                          QImage.Format.Format_ARGB32_Premultiplied))  # pixels keep the image's memory alive
         p = QPainter(self)
-        self._paint_rows(p)
-        self._paint_grid(p)
-        vp = self.viewport
-        fill, border = self._lookup_tables()
-        view = RasterView(vp.left_tick, vp.ticks_per_px, vp.top, vp.key_height, self.width(), self.height())
-        pixels = rasterise_notes(*self.display_arrays(), view, fill, border)
-        image = QImage(pixels.data, view.width, view.height, view.width * 4, QImage.Format.Format_ARGB32_Premultiplied)
-        p.drawImage(0, 0, image)
+        rect = event.rect()
+        p.drawImage(rect, self._background, rect)
+        p.drawImage(rect, self._notes[1], rect)
         self._paint_overlays(p)
         p.end()
 
@@ -364,7 +399,7 @@ class NoteArea(QWidget):
                 doc.select(())
                 drag.base_selection = frozenset()
         self.drag = drag if drag.kind else None
-        self.update()
+        self.refresh()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
@@ -421,7 +456,7 @@ class NoteArea(QWidget):
         elif d.kind == "draw" and d.new_note is not None and abs(pos.x() - d.press.x()) >= DRAG_START_PX:
             end = max(d.new_note.start + snap.ticks, snap.round(tick) if snap.step else int(tick))
             d.new_note = Note(d.new_note.pitch, d.new_note.start, end - d.new_note.start, d.new_note.velocity)
-        self.update()
+        self.refresh()
 
     @staticmethod
     def _anchor(d: Drag) -> int:
@@ -465,7 +500,7 @@ class NoteArea(QWidget):
         elif d.kind == "draw" and d.new_note is not None:
             self.state.note_length = d.new_note.duration
             self._commit("Add note", edits.add_notes(track, [d.new_note]), [len(track.notes)])
-        self.update()
+        self.refresh()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         if self.state.tool is Tool.SELECT and event.button() == Qt.MouseButton.LeftButton:

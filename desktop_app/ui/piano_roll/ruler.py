@@ -27,6 +27,7 @@ class Ruler(QWidget):
         self.setToolTip("Click to move the playhead; drag to set the loop region; double-click the loop to clear it")
         viewport.changed.connect(self.update)
         state.changed.connect(self.update)
+        state.playheadMoved.connect(self.update)
         document.songChanged.connect(self.update)
 
     def _snapped(self, x: float) -> int:

@@ -30,8 +30,8 @@ TOOL_TIPS = {
 
 
 class RollState(QObject):
-    changed = Signal()  # anything drawn changed (tool, snap, playhead, loop, switches)
-    playheadMoved = Signal(int)
+    changed = Signal()  # what the note grid shows changed (tool, snap, loop, switches)
+    playheadMoved = Signal(int)  # only the playhead line moves: views repaint a thin strip
     loopChanged = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -60,7 +60,6 @@ class RollState(QObject):
         if tick != self.playhead:
             self.playhead = tick
             self.playheadMoved.emit(tick)
-            self.changed.emit()
 
     def set_loop(self, loop: tuple[int, int] | None) -> None:
         if loop is not None:

@@ -1,0 +1,125 @@
+"""`desktop-app bench audio`: offline render speed, the output latency at the audition default,
+and output underflows during playback while a torch training job runs in a background thread of
+the same process (the worst case for the interpreter lock)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from desktop_app.audio.engine import Engine
+from desktop_app.audio.render import SynthSettings
+from desktop_app.audio.schedule import build_schedule
+from desktop_app.music.song import Song
+
+
+def _chorale() -> Song:
+    from music21 import corpus
+
+    from desktop_app.music.formats import read_any
+
+    return read_any(corpus.getWork("bach/bwv66.6")).song
+
+
+def render_speed(song: Song, settings: SynthSettings, repeats: int = 3) -> dict:
+    """Render the song through the engine (the playback code path) `repeats` times."""
+    import numpy as np
+
+    synth = settings.make_synth()
+    seconds = song.duration_seconds + 2.0
+    frames = int(seconds * settings.sample_rate)
+    out = np.zeros((frames, 2), dtype=np.float32)
+    times = []
+    for _ in range(repeats):
+        engine = Engine(synth, build_schedule(song, settings.sample_rate))
+        engine.play()
+        t0 = time.perf_counter()
+        for offset in range(0, frames, 1024):
+            engine.process(out[offset:], min(1024, frames - offset))
+        times.append(time.perf_counter() - t0)
+        synth.all_notes_off()
+    synth.close()
+    best = sorted(times)[len(times) // 2]
+    return {"audio_seconds": round(seconds, 2), "render_seconds_median": round(best, 4),
+            "times_real_time": round(seconds / best, 1), "goal_times_real_time": 100}
+
+
+def _model():
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3), torch.randn(64, 256), torch.randn(64, 256)
+
+
+def _step(model, optimiser, x, y) -> None:
+    import torch
+
+    optimiser.zero_grad()
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    optimiser.step()
+
+
+def _train(stop: threading.Event, steps: list[int], job) -> None:
+    """A small network trained flat out: Python-heavy steps plus real kernels."""
+    while not stop.is_set():
+        _step(*job)
+        steps[0] += 1
+
+
+def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blocksize: int) -> dict:
+    from desktop_app.audio.stream import AudioOutput, AudioUnavailable
+
+    # Start-up work first, as the app does it: torch's first step loads kernels and spins up its
+    # threads holding the interpreter lock for about 2 s; that is not the training measured.
+    job = _model()
+    _step(*job)
+
+    synth = settings.make_synth()
+    engine = Engine(synth, build_schedule(song, settings.sample_rate))
+    try:
+        output = AudioOutput(engine, blocksize=blocksize)
+    except AudioUnavailable as e:
+        synth.close()
+        return {"error": f"no audio output: {e}"}
+    latency = output.latency
+    end = int(song.duration_seconds * settings.sample_rate)
+    engine.set_loop((0, end))
+    time.sleep(3.0)  # a new PulseAudio stream stalls for up to 2 s before it settles
+    output.underflows = 0
+    engine.play()
+    stop, steps = threading.Event(), [0]
+    trainer = threading.Thread(target=_train, args=(stop, steps, job), daemon=True)
+    trainer.start()
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    trainer.join()
+    elapsed = time.perf_counter() - t0
+    underflows = output.underflows
+    heard = output.heard_sample()
+    output.close()
+    synth.close()
+    return {
+        "device": output.device_name,
+        "blocksize": blocksize,
+        "output_latency_ms": round(latency * 1000, 2),
+        "goal_latency_ms": 12,
+        "playback_seconds": round(elapsed, 1),
+        "training_steps_meanwhile": steps[0],
+        "underflows": underflows,
+        "goal_underflows": 0,
+        "playhead_inside_loop": 0 <= heard <= end,
+    }
+
+
+def run(seconds: float = 60.0) -> dict:
+    song = _chorale()
+    settings = SynthSettings()
+    return {
+        "benchmark": "audio",
+        "song": "bwv66.6",
+        "sample_rate": settings.sample_rate,
+        "render": render_speed(song, settings),
+        "playback_with_training": playback_under_load(song, settings, seconds, blocksize=256),
+    }
