@@ -24,6 +24,8 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("file", nargs="?", type=Path, help="a project (.dap), MIDI or MusicXML/MXL file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", type=Path,
                         help="open the window with FILE (or the demo seed), save a PNG of it and exit")
+    parser.add_argument("--play", metavar="SECONDS", type=float, default=0.0,
+                        help="with --screenshot: play the song that long before the picture is taken")
     parser.add_argument("--version", action="version", version=f"desktop-app {__version__}")
     return parser
 
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot is not None:
             from desktop_app.ui.app import take_screenshot
 
-            take_screenshot(args.screenshot, args.file)
+            take_screenshot(args.screenshot, args.file, args.play)
             return 0
         from desktop_app.ui.app import run_gui
 

@@ -37,9 +37,10 @@ def needs_offscreen() -> bool:
     )
 
 
-def take_screenshot(out: Path, file: Path | None) -> None:
-    """Open the window with `file` (or the demo seed), save a PNG of it, close. Raises
-    MusicFileError when the file cannot be read, before any window is shown."""
+def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0) -> None:
+    """Open the window with `file` (or the demo seed), save a PNG of it, close. With
+    `play_seconds`, start the audio output and play that long first, so the picture shows a
+    playing song. Raises MusicFileError when the file cannot be read, before any window shows."""
     if needs_offscreen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     project = read_any(file) if file is not None else None
@@ -55,11 +56,25 @@ def take_screenshot(out: Path, file: Path | None) -> None:
         window.show()
         for _ in range(5):
             app.processEvents()
+        if play_seconds > 0 and window.playback.start():
+            window.playback.play()
+            _wait(app, play_seconds)
         saved = window.grab().save(str(out))
+        window.playback.close()
         window.hide()
         window.deleteLater()
     if not saved:
         raise MusicFileError(out, "cannot write the PNG there")
+
+
+def _wait(app: QApplication, seconds: float) -> None:
+    """Keep the event loop running for `seconds` (timers, the playhead)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.005)
 
 
 def run_gui(file: Path | None) -> int:

@@ -10,7 +10,7 @@ from typing import Callable
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QThreadPool, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.music.errors import MusicFileError
@@ -60,7 +60,7 @@ PLACEHOLDER_DOCKS = (  # object name, title, area, shown at first start, what th
     ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
      "The AR-CNN and transformer assistants will live here."),
 )
-LAYOUT_VERSION = 3  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 4  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -139,7 +139,10 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self._add_dock("transport", "Transport", self.transport, Qt.DockWidgetArea.TopDockWidgetArea, True)
+        self.transport_toolbar = QToolBar("Transport", self)
+        self.transport_toolbar.setObjectName("transport")
+        self.transport_toolbar.addWidget(self.transport)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_toolbar)
         self.overview.setMinimumHeight(110)
         self._add_dock("overview", "Song", self.overview, Qt.DockWidgetArea.TopDockWidgetArea, True)
         self.track_list = TrackListPanel(self.document, parent=self)
@@ -219,6 +222,7 @@ class MainWindow(QMainWindow):
         transport_menu.addAction(self.act_play)
         transport_menu.addActions(self.transport.actions_for_menu())
         view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.transport_toolbar.toggleViewAction())
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()

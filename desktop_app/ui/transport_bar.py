@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
 from desktop_app.ui.playback import Playback
 
@@ -20,9 +20,14 @@ class TransportBar(QWidget):
         super().__init__(parent)
         self.playback = playback
         doc = playback.document
-        self.act_start = self._action("⏮", "Return to start (Home)", "Home", playback.return_to_start)
-        self.act_play = self._action("▶", "Play / pause (Space)", None, self._play_pause)
-        self.act_stop = self._action("⏹", "Stop and return to where playback started", None, playback.stop)
+        icon = self.style().standardIcon
+        self._icons = {"play": icon(QStyle.StandardPixmap.SP_MediaPlay), "pause": icon(QStyle.StandardPixmap.SP_MediaPause)}
+        self.act_start = self._action("Start", "Return to start (Home)", "Home", playback.return_to_start)
+        self.act_start.setIcon(icon(QStyle.StandardPixmap.SP_MediaSkipBackward))
+        self.act_play = self._action("Play", "Play / pause (Space plays and stops)", None, self._play_pause)
+        self.act_play.setIcon(self._icons["play"])
+        self.act_stop = self._action("Stop", "Stop and return to where playback started", None, playback.stop)
+        self.act_stop.setIcon(icon(QStyle.StandardPixmap.SP_MediaStop))
         self.act_loop = self._action("Loop", "Loop the region marked on the ruler", None, None, checkable=True)
         self.act_loop.toggled.connect(playback.set_loop_enabled)
         self.act_metronome = self._action("Click", "Metronome, accented on the first beat (M)", "M", None,
@@ -56,6 +61,8 @@ class TransportBar(QWidget):
             button = QToolButton(self)
             button.setDefaultAction(action)
             button.setAutoRaise(True)
+            if not action.icon().isNull():
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             layout.addWidget(button)
         layout.addSpacing(12)
         layout.addWidget(self.position)
@@ -94,7 +101,8 @@ class TransportBar(QWidget):
 
     def _sync(self) -> None:
         pb = self.playback
-        self.act_play.setText("⏸" if pb.is_playing else "▶")
+        self.act_play.setText("Pause" if pb.is_playing else "Play")
+        self.act_play.setIcon(self._icons["pause" if pb.is_playing else "play"])
         for action in (self.act_play, self.act_stop, self.act_start):
             action.setEnabled(pb.available)
         self.status.setText("● recording armed" if pb.recording_armed else
