@@ -110,3 +110,31 @@ def test_bench_io_prints_json(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["benchmark"] == "io" and report["notes"] == 500 and len(report["import_s"]) == 3
     assert 0 < report["import_median_s"] and 0 < report["export_median_s"]
+
+
+def test_render_writes_a_wav_of_the_song(tmp_path):
+    import soundfile
+
+    from desktop_app.audio.soundfont import find_soundfont
+
+    if find_soundfont() is None:
+        pytest.skip("no General MIDI SoundFont installed (apt: fluid-soundfont-gm)")
+    source = tmp_path / "tune.mid"
+    write_midi(make_song(40, n_tracks=2, seed=5), source)
+    out = tmp_path / "tune.wav"
+    assert main(["render", str(source), str(out), "--sample-rate", "44100"]) == 0
+    audio, rate = soundfile.read(out)
+    song = read_any(source).song
+    assert rate == 44100
+    assert song.duration_seconds <= len(audio) / rate <= song.duration_seconds + 2.0
+    assert float((audio ** 2).mean()) ** 0.5 > 0.005
+
+
+def test_render_errors_are_one_line(tmp_path, capsys):
+    source = tmp_path / "tune.mid"
+    write_midi(make_song(10), source)
+    assert main(["render", str(source), str(tmp_path / "tune.mp3")]) == 2
+    assert "tune.mp3" in capsys.readouterr().err
+    assert main(["render", str(source), str(tmp_path / "t.wav"), "--soundfont", str(tmp_path / "none.sf2")]) == 2
+    err = capsys.readouterr().err
+    assert "none.sf2" in err and err.count("\n") == 1
