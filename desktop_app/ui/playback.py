@@ -96,6 +96,9 @@ class Playback(QObject):
 
     def close(self) -> None:
         self._timer.stop()
+        if self.is_playing:  # the output goes (lost, closed, restarted): playback stops, a take is kept
+            self.is_playing = False
+            self._finish_recording()
         for port in (self._midi_in, self._midi_out):
             if port is not None:
                 port.close()
@@ -145,6 +148,8 @@ class Playback(QObject):
         if not self.available or self.is_playing:
             return
         engine = self.engine
+        if self.roll.playhead >= self.document.song.end_tick > 0 and self.roll.loop is None:
+            self._set_playhead(0)  # at the end (it ran out): play from the start again
         self._return_tick = self.roll.playhead
         start = self.tick_to_sample(self.roll.playhead)
         if self.prefs.count_in:
@@ -230,6 +235,8 @@ class Playback(QObject):
     def _frame(self) -> None:
         if self.output is not None and self.output.lost:
             reason = self.output.lost
+            output, self.output = self.output, None  # its clock is gone: the playhead stays where it was
+            output.close()
             self.close()
             self._unavailable(reason)
             return
@@ -284,6 +291,9 @@ class Playback(QObject):
     def set_record_armed(self, on: bool) -> None:
         if not on:
             self._finish_recording()
+        elif self.is_playing and self._record_start is None:  # armed while playing: record from here
+            self._recorded.clear()
+            self._record_start = self.tick_to_sample(self.heard_tick())
         self.recording_armed = on
         self.stateChanged.emit()
 
