@@ -12,7 +12,7 @@ from desktop_app import __version__
 from desktop_app.music.errors import MusicFileError
 
 EXIT_ERROR = 2
-COMMANDS = ("convert", "render", "bench")
+COMMANDS = ("convert", "render", "spectrogram", "bench")
 
 
 def _gui_parser() -> argparse.ArgumentParser:
@@ -41,6 +41,10 @@ def _command_parser() -> argparse.ArgumentParser:
     render.add_argument("output", type=Path, help="a .wav or .flac file")
     render.add_argument("--soundfont", type=Path, help="a .sf2/.sf3 file (default: a General MIDI one found on the system)")
     render.add_argument("--sample-rate", type=int, default=48_000)
+    spec = sub.add_parser("spectrogram", help="write the spectrogram of an audio file or a song as PNG")
+    spec.add_argument("input", type=Path, help="a .wav/.flac/.ogg/.mp3 file, or a song to render (.mid, .mxl, .dap)")
+    spec.add_argument("output", type=Path, help="a .png file")
+    spec.add_argument("--scale", choices=["mel", "cqt", "linear", "log"], default="cqt")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
     bench.add_argument("name", choices=["io", "pianoroll", "audio"],
                        help="io: MIDI import and export of a 10,000-note file; "
@@ -97,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             args = _command_parser().parse_args(argv)
             if args.command == "convert":
                 convert(args.input, args.output)
+            elif args.command == "spectrogram":
+                from desktop_app.ui.spectrogram.export import write_spectrogram_png
+
+                write_spectrogram_png(args.input, args.output, args.scale)
             elif args.command == "render":
                 render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":

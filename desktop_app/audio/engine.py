@@ -41,6 +41,7 @@ class Engine:
         self.loop: tuple[int, int] | None = None
         self.sounding: dict[tuple[int, int], int] = {}  # (channel, key) -> notes held
         self.live: set[tuple[int, int]] = set()
+        self.clip: np.ndarray | None = None  # (n, 2) float32 audio mixed in from song sample 0
         self.events_out: deque | None = None  # when set, applied events go here for MIDI out
         self.ended = False  # playback ran past the end and stopped by itself
         self._next = 0  # index of the next schedule event
@@ -72,6 +73,10 @@ class Engine:
 
     def live_note_off(self, channel: int, key: int) -> None:
         self.commands.append(("off", channel, key))
+
+    def set_clip(self, clip: np.ndarray | None) -> None:
+        """Audio (an imported recording, a reconstruction) that plays along from sample 0."""
+        self.commands.append(("clip", clip))
 
     def call(self, fn, *args) -> None:
         """Run a synth setting change (gain, reverb, program) between two blocks."""
@@ -110,6 +115,11 @@ class Engine:
             stop = start + (seg_end - pos)
             if stop > cursor:
                 synth.render(out, cursor, stop - cursor)
+            clip = self.clip
+            if clip is not None:
+                a, b = max(pos, 0), min(seg_end, len(clip))
+                if b > a:
+                    out[start + a - pos : start + b - pos] += clip[a:b]
             cursor = stop
             self.position, self._next = seg_end, i
             if wrap:
@@ -178,6 +188,8 @@ class Engine:
         elif name == "off":
             self.synth.note_off(command[1], command[2])
             self.live.discard((command[1], command[2]))
+        elif name == "clip":
+            self.clip = command[1]
         elif name == "call":
             command[1](*command[2])
 

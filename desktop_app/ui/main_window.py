@@ -32,6 +32,7 @@ from desktop_app.ui.playback import Playback
 from desktop_app.ui.settings_dialog import AudioSettingsDialog
 from desktop_app.ui.transport_bar import TransportBar
 from desktop_app.ui.song_overview import SongOverview
+from desktop_app.ui.spectrogram.panel import SpectrogramPanel
 from desktop_app.ui.track_list import TrackListPanel
 
 
@@ -55,12 +56,10 @@ PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
 MIDI_FILTER = _filter("MIDI files", (".mid",))
 
 PLACEHOLDER_DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
-    ("spectrogram", "Spectrogram", Qt.DockWidgetArea.BottomDockWidgetArea, False,
-     "The spectrogram of the rendered song will live here."),
     ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
      "The AR-CNN and transformer assistants will live here."),
 )
-LAYOUT_VERSION = 4  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 5  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -145,6 +144,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_toolbar)
         self.overview.setMinimumHeight(110)
         self._add_dock("overview", "Song", self.overview, Qt.DockWidgetArea.TopDockWidgetArea, True)
+        self.spectrogram = SpectrogramPanel(self.document, self.piano_roll, self.playback, self)
+        self.spectrogram.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._add_dock("spectrogram", "Spectrogram", self.spectrogram, Qt.DockWidgetArea.BottomDockWidgetArea, False)
         self.track_list = TrackListPanel(self.document, parent=self)
         self._add_dock("tracks", "Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea, True)
         for name, title, area, shown, note in PLACEHOLDER_DOCKS:

@@ -213,6 +213,21 @@ class Playback(QObject):
     def set_count_in(self, on: bool) -> None:
         self.prefs.count_in = on
 
+    def set_clip(self, audio, sample_rate: int) -> bool:
+        """Play `audio` ((n,) or (n, channels) float) along with the song from its start, resampled
+        to the output rate; None removes it. False when there is no audio output."""
+        if self.engine is None:
+            return False
+        if audio is None:
+            self.engine.set_clip(None)
+            return True
+        import numpy as np
+
+        from desktop_app.audio.spectrogram import resample_stereo
+
+        self.engine.set_clip(np.ascontiguousarray(resample_stereo(audio, sample_rate, self.prefs.sample_rate)))
+        return True
+
     def set_gain(self, gain: float) -> None:
         self.prefs.gain = gain
         if self.engine is not None:
