@@ -46,10 +46,11 @@ def _command_parser() -> argparse.ArgumentParser:
     spec.add_argument("output", type=Path, help="a .png file")
     spec.add_argument("--scale", choices=["mel", "cqt", "linear", "log"], default="cqt")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
-    bench.add_argument("name", choices=["io", "pianoroll", "audio"],
+    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram"],
                        help="io: MIDI import and export of a 10,000-note file; "
                        "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
-                       "audio: render speed, output latency, underflows while torch trains")
+                       "audio: render speed, output latency, underflows while torch trains; "
+                       "spectrogram: 3-minute file to image for mel and constant-Q")
     bench.add_argument("--seconds", type=float, default=60.0, help="playback time under load (audio)")
     bench.add_argument("--notes", type=int, help="notes in the benchmark song (io 10,000, pianoroll 20,000)")
     bench.add_argument("--runs", type=int, default=9, help="repetitions (frames for pianoroll); medians are reported")
@@ -81,6 +82,10 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
 
 
 def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0) -> dict:
+    if name == "spectrogram":
+        from desktop_app.bench import spectrogram_bench
+
+        return spectrogram_bench.run()
     if name == "audio":
         from desktop_app.bench import audio_bench
 

@@ -73,6 +73,17 @@ class Spectrogram:
         return np.clip(np.rint(np.asarray(seconds) / hop_s).astype(np.int64), 0, max(0, self.n_frames - 1))
 
 
+def warm_up() -> None:
+    """Load librosa and its compiled kernels (about 2 s the first time in a process), so the
+    first spectrogram the user asks for comes at full speed. Run it on a worker at start-up."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scale in ("mel", "cqt"):
+            compute(np.zeros(22_050, np.float32), 22_050, SpectrogramSettings(scale=scale))
+
+
 def to_mono(audio: np.ndarray) -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float32)
     return audio.mean(axis=1) if audio.ndim == 2 else audio

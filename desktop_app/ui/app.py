@@ -92,6 +92,10 @@ def run_gui(file: Path | None) -> int:
     gc.freeze()
 
     def start() -> None:
+        from desktop_app.audio.spectrogram import warm_up
+        from desktop_app.runner.background import run_in_background
+
+        run_in_background(warm_up, lambda _r: None, lambda _e: None)
         window.playback.start()
         if not window.offer_recovery():
             if file is not None:

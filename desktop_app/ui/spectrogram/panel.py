@@ -185,6 +185,10 @@ class SpectrogramPanel(QWidget):
         else:
             job_audio = None
         song, active = doc.song, doc.active_track
+        if job_audio is None and not (song.tracks[active].notes if source == "track" and song.tracks else song.note_count):
+            self.view.set_spectrogram(None)
+            self.status.setText("Nothing to show: no notes")
+            return
         synth = replace(self.playback.settings, sample_rate=ANALYSIS_RATE)
 
         def work():
