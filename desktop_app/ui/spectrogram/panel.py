@@ -231,17 +231,26 @@ class SpectrogramPanel(QWidget):
             self.import_audio(Path(path))
 
     def import_audio(self, path: Path) -> None:
-        """Show an audio file and play it along with the song; errors go to the status bar."""
+        """Show an audio file and play it along with the song; the file is read on a worker, and
+        errors go to the status bar."""
         from desktop_app.music.errors import MusicFileError
 
-        try:
-            audio, rate = sg.read_audio(path)
-        except MusicFileError as e:
-            self.message.emit(f"{e.path}: {e.reason}")
-            return
+        def failed(error: Exception) -> None:
+            if isinstance(error, MusicFileError):
+                self.message.emit(f"{error.path}: {error.reason}")
+            else:
+                self.message.emit(f"{path}: cannot read this audio file ({error})")
+
+        run_in_background(lambda: sg.read_audio(path), lambda result: self._imported(path, *result), failed,
+                          owner=self)
+
+    def _imported(self, path: Path, audio: np.ndarray, rate: int) -> None:
         self.imported = (audio, rate, path)
         self.playback.set_clip(audio, rate)
+        self.source_box.blockSignals(True)
         self.source_box.setCurrentIndex(self.source_box.findData("audio"))
+        self.source_box.blockSignals(False)
+        self.source = "audio"
         self.message.emit(f"Imported {path.name}: {len(audio) / rate:.1f} s at {rate} Hz")
         self.recompute()
 
