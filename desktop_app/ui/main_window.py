@@ -144,6 +144,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_toolbar)
         self.overview.setMinimumHeight(110)
         self._add_dock("overview", "Song", self.overview, Qt.DockWidgetArea.TopDockWidgetArea, True)
+        # The left column (tracks) runs to the bottom, so the spectrogram sits right under the roll.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.spectrogram = SpectrogramPanel(self.document, self.piano_roll, self.playback, self)
         self.spectrogram.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._add_dock("spectrogram", "Spectrogram", self.spectrogram, Qt.DockWidgetArea.BottomDockWidgetArea, False)

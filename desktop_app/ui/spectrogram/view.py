@@ -169,7 +169,7 @@ class SpectrogramView(QWidget):
             x0, x1 = self.x_of_tick(loop[0]), self.x_of_tick(loop[1])
             p.fillRect(QRectF(x0, 0, x1 - x0, self.height()), QColor(80, 160, 255, 50))
         x = self.x_of_tick(self.state.playhead)
-        p.setPen(QPen(QColor("#ff5a4f"), 2))
+        p.setPen(QPen(QColor("#40f0ff"), 2))  # cyan: it stands out on every colour map
         p.drawLine(QLineF(x, 0, x, self.height()))
 
     # ----- read-out -----------------------------------------------------------------------
