@@ -4,6 +4,7 @@ the axis can name notes. Also Griffin-Lim: audio back from a magnitude spectrogr
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -76,8 +77,6 @@ class Spectrogram:
 def warm_up() -> None:
     """Load librosa and its compiled kernels (about 2 s the first time in a process), so the
     first spectrogram the user asks for comes at full speed. Run it on a worker at start-up."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for scale in ("mel", "cqt"):
@@ -101,8 +100,10 @@ def compute(audio: np.ndarray, sample_rate: int, settings: SpectrogramSettings) 
         n_bins = (s.high_pitch - s.low_pitch) * bps + 1
         nyquist_pitch = float(hz_to_midi(sample_rate / 2)) - 1.0
         n_bins = min(n_bins, int((nyquist_pitch - s.low_pitch) * bps))
-        magnitude = np.abs(librosa.cqt(y, sr=sample_rate, hop_length=s.hop, fmin=float(midi_to_hz(s.low_pitch)),
-                                       n_bins=n_bins, bins_per_octave=12 * bps))
+        with warnings.catch_warnings():  # short signals: librosa warns about its low octaves' FFT size
+            warnings.simplefilter("ignore", UserWarning)
+            magnitude = np.abs(librosa.cqt(y, sr=sample_rate, hop_length=s.hop,
+                                           fmin=float(midi_to_hz(s.low_pitch)), n_bins=n_bins, bins_per_octave=12 * bps))
         rows = midi_to_hz(s.low_pitch + np.arange(n_bins) / bps)
     else:
         power = np.abs(librosa.stft(y, n_fft=s.n_fft, hop_length=s.hop, window=s.window)) ** 2

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -103,16 +104,21 @@ class SpectrogramPanel(QWidget):
         self.range_box.valueChanged.connect(self._settings_changed)
         self.colour_box.currentIndexChanged.connect(lambda _i: self.view.set_colormap(self.colour_box.currentData()))
         self.preset_box.currentIndexChanged.connect(self._preset)
-        top = QHBoxLayout()
-        for label, widget in (("Source", self.source_box), ("Scale", self.scale_box), ("", self.preset_box),
-                              ("Window", self.window_box), ("FFT", self.fft_box), ("Hop", self.hop_box),
-                              ("Range", self.range_box), ("Colours", self.colour_box)):
+        # Two rows of controls, so the dock does not force the window wider than a laptop screen.
+        top, analysis = QHBoxLayout(), QHBoxLayout()
+        for row, label, widget in ((top, "Source", self.source_box), (top, "Scale", self.scale_box),
+                                   (top, "", self.preset_box), (analysis, "Window", self.window_box),
+                                   (analysis, "FFT", self.fft_box), (analysis, "Hop", self.hop_box),
+                                   (analysis, "Range", self.range_box), (analysis, "Colours", self.colour_box)):
             if label:
-                top.addWidget(QLabel(label, self))
-            top.addWidget(widget)
+                row.addWidget(QLabel(label, self))
+            row.addWidget(widget)
         top.addWidget(import_button)
         top.addStretch(1)
+        analysis.addStretch(1)
         bottom = QHBoxLayout()
+        # The read-out takes the room that is left, and is cut short rather than widen the dock.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bottom.addWidget(self.readout, 1)
         bottom.addWidget(self.status)
         bottom.addWidget(QLabel("Iterations", self))
@@ -122,6 +128,7 @@ class SpectrogramPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
+        layout.addLayout(analysis)
         layout.addWidget(self.view, 1)
         layout.addLayout(bottom)
 
@@ -160,7 +167,11 @@ class SpectrogramPanel(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.view.spectrogram is None:
+        doc = self.document
+        # Edits made while hidden were not followed: catch up with the song as it is now.
+        stale = (self.source != "audio" and self._rendered_for is not None
+                 and self._rendered_for != (self.source, doc.song, doc.active_track))
+        if self.view.spectrogram is None or stale:
             self._debounce.start()
 
     # ----- computing ----------------------------------------------------------------------
@@ -220,6 +231,9 @@ class SpectrogramPanel(QWidget):
         self.busy = False
         self.status.setText("Failed")
         self.message.emit(f"Spectrogram: {error}")
+        if self._again:  # a request (an import, a new setting) came in meanwhile: do it now
+            self._again = False
+            self.recompute()
 
     # ----- import, reconstruct, export ----------------------------------------------------
 

@@ -35,6 +35,7 @@ class SpectrogramView(QWidget):
         self.colormap = "magma"
         self._lut = lookup_table(self.colormap)
         self._image: tuple[np.ndarray, QImage] | None = None
+        self._image_key: tuple[float, float, float] | None = None  # the geometry it was drawn for
         self.setMinimumHeight(120)
         self.setMouseTracking(True)
         self.setToolTip("Spectrogram: shares the piano roll's time axis, playhead and loop")
@@ -63,9 +64,9 @@ class SpectrogramView(QWidget):
 
     def x_offset(self) -> float:
         """Where the roll's note area begins, in this widget's x (the two share the time axis)."""
-        window = self.window()
-        ref = self.time_reference.mapTo(window, QPoint(0, 0)).x()
-        return float(ref - self.mapTo(window, QPoint(0, 0)).x())
+        # On screen, not within one window: the dock may float apart from the roll.
+        ref = self.time_reference.mapToGlobal(QPoint(0, 0)).x()
+        return float(ref - self.mapToGlobal(QPoint(0, 0)).x())
 
     def tick_at(self, x: float) -> float:
         return self.viewport.x_to_tick(x - self.x_offset())
@@ -98,7 +99,11 @@ class SpectrogramView(QWidget):
         rows = np.clip(np.rint(self.row_at(np.arange(h))).astype(np.int64), 0, spec.n_rows - 1)
         db = spec.db[rows]  # (h, frames)
         if last[-1] - first[0] > 2 * w:  # zoomed out: several frames a pixel, keep the loudest
-            columns = np.maximum.reduceat(db, np.minimum(first, spec.n_frames - 1), axis=1)
+            starts = np.minimum(first, spec.n_frames - 1)
+            if last[-1] < spec.n_frames:  # the last column ends on screen, not at the last frame
+                columns = np.maximum.reduceat(db, np.append(starts, last[-1]), axis=1)[:, :-1]
+            else:
+                columns = np.maximum.reduceat(db, starts, axis=1)
         else:
             columns = db[:, np.minimum(first, spec.n_frames - 1)]
         beyond = (seconds[:-1] > spec.frame_times[-1] + spec.settings.hop / spec.sample_rate) | (ticks[:-1] < 0)
@@ -118,7 +123,9 @@ class SpectrogramView(QWidget):
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "No spectrogram yet: it appears once the song is rendered, "
                        "or import an audio file")
         else:
-            if self._image is None:
+            key = (self.x_offset(), rect.width(), rect.height())  # a resize or a move redraws
+            if self._image is None or self._image_key != key:
+                self._image_key = key
                 pixels = self.render_pixels()
                 self._image = (pixels, QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4,
                                               QImage.Format.Format_ARGB32))
