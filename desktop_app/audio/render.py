@@ -61,8 +61,6 @@ def render_song(
         first = round(tempo.seconds(start_tick) * settings.sample_rate)
         last_tick = song.end_tick if end_tick is None else end_tick
         last = max(first, round(tempo.seconds(last_tick) * settings.sample_rate))
-        if end_tick is not None:  # a range ends with its notes cut at the range's end
-            engine.set_loop(None)
         total = last - first + int(tail_seconds * settings.sample_rate)
         out = np.zeros((total, 2), dtype=np.float32)
         engine.seek(first)
