@@ -50,6 +50,7 @@ class SpectrogramPanel(QWidget):
         self.reconstruction: sg.Reconstruction | None = None
         self.busy = False
         self._again = False
+        self._rendered_for: tuple | None = None  # (source, song, active track) of the last render
         self.view = SpectrogramView(document, roll.viewport, roll.state, roll.area, self)
         self.readout = QLabel("Move the mouse over the spectrogram for time, frequency, note and level", self)
         self.view.readout.connect(self.readout.setText)
@@ -213,8 +214,6 @@ class SpectrogramPanel(QWidget):
         self.status.setText("Computing…")
         self._rendered_for = (source, song, active)
         run_in_background(work, self._computed, self._failed, owner=self)
-
-    _rendered_for: tuple | None = None
 
     def _computed(self, result) -> None:
         self.busy = False
