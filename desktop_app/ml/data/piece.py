@@ -1,0 +1,44 @@
+"""A piece as the models see it: notes on the 16th-note grid, its barlines, key, meter and tempo.
+Datasets cache pieces as arrays, so a model never parses a file; every model reads this one form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NOTE_COLUMNS = ("voice", "pitch", "start", "end", "velocity")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a dataset.
+
+    `notes` is an (n, 5) int32 array with the columns of NOTE_COLUMNS: the voice (the track's
+    index in the song, or the part's index in a score), the MIDI pitch, start and end in grid steps
+    of `desktop_app.music.timing.MODEL_STEPS_PER_BEAT` per quarter note counted from the song's
+    tick 0 (end > start always), and the MIDI velocity. Rows are sorted by start, then voice, then pitch.
+    `downbeats` holds the step of every barline from the first to the one at or after the last
+    note's end, so the position of a step inside its bar means the same in every piece: a pickup
+    sits before the first full bar's downbeat, not on it.
+    `id` is a hash of the notes (transposition-free content), so the same music under two file
+    names has one id; the split is decided from it."""
+
+    id: str
+    name: str
+    source: str
+    notes: np.ndarray
+    downbeats: np.ndarray
+    numerator: int = 4
+    denominator: int = 4
+    key: str = ""
+    tempo_bpm: float = 120.0
+    voice_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_voices(self) -> int:
+        return len(self.voice_names) if self.voice_names else int(self.notes[:, 0].max()) + 1 if len(self.notes) else 0
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.notes[:, 3].max()) if len(self.notes) else 0
