@@ -1,15 +1,25 @@
 """The one real-time output stream (sounddevice over PortAudio). Its callback hands the
-PortAudio buffer straight to Engine.process; the playhead comes from the audio clock."""
+PortAudio buffer straight to Engine.process; the playhead comes from the audio clock. The callback
+counts output underflows (xruns) while playing into a preallocated counter that the GUI polls;
+when they repeat, the stream reopens with a larger buffer (BufferPolicy) and plays on."""
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from dataclasses import dataclass
+from functools import partial
 
+import numpy as np
+
+from desktop_app.audio.buffer_policy import BufferPolicy
 from desktop_app.audio.engine import Engine
 
 AUDITION_LATENCY = "low"  # about 10 ms on PulseAudio: clicks and drawn notes feel immediate
 DEFAULT_BLOCKSIZE = 256
 CLOCK_HISTORY = 64  # engine clocks of the latest blocks: enough to span the output latency
+REALTIME_PRIORITY = 10  # SCHED_FIFO priority asked for the callback thread (PulseAudio's own is 5)
 
 
 class AudioUnavailable(RuntimeError):
@@ -42,39 +52,104 @@ def output_devices() -> list[OutputDevice]:
 
 
 class AudioOutput:
-    """Plays an Engine on an output device until closed."""
+    """Plays an Engine on an output device until closed. With a policy, `adapt()` (polled by the
+    GUI) reopens the stream with a larger buffer when underflows repeat; the engine, and so the
+    song, the transport and the position, carries on across the reopen."""
 
     def __init__(self, engine: Engine, device: int | str | None = None, blocksize: int = DEFAULT_BLOCKSIZE,
-                 latency: str | float = AUDITION_LATENCY) -> None:
-        sd = _sounddevice()
+                 latency: str | float = AUDITION_LATENCY, policy: BufferPolicy | None = None) -> None:
         self.engine = engine
-        self.underflows = 0
+        self.policy = policy
         self.lost: str | None = None  # why the stream ended by itself, if it did
-        self._closing = False
-        self._clocks = [engine.clock] * CLOCK_HISTORY  # a ring the callback writes, newest at _clock_index
-        self._clock_index = 0
+        self.realtime: tuple[bool, str] | None = None  # the callback thread's real-time request: granted, what
+        self.callback_thread: int | None = None  # native id of the thread running the callback
+        self._device, self._latency = device, latency
+        self._xruns = np.zeros(1, dtype=np.int64)  # output underflows while playing: the callback counts
+        self._generation = 0  # which stream a finished callback belongs to
+        self._reset_clock()
+        self.stream = self._open(blocksize)
+        self.blocksize = blocksize
+        if policy is not None:
+            policy.opened(blocksize, 0, time.monotonic())
+
+    def _open(self, blocksize: int):
+        sd = _sounddevice()
+        self._generation += 1
+        self._asked_realtime = False
         try:
-            self.stream = sd.OutputStream(
-                samplerate=engine.sample_rate, blocksize=blocksize, channels=2, dtype="float32",
-                latency=latency, device=device, callback=self._callback, finished_callback=self._finished,
+            stream = sd.OutputStream(
+                samplerate=self.engine.sample_rate, blocksize=blocksize, channels=2, dtype="float32",
+                latency=self._latency, device=self._device, callback=self._callback,
+                finished_callback=partial(self._finished, self._generation),
             )
-            self.stream.start()
+            stream.start()
         except Exception as e:  # PortAudioError, ValueError for a bad device, ...
             raise AudioUnavailable(_reason(e)) from None
+        return stream
 
-    def _callback(self, outdata, frames, time, status) -> None:
-        if status.output_underflow:
-            self.underflows += 1
-        self.engine.process(outdata, frames, time.outputBufferDacTime)
+    def _reset_clock(self) -> None:
+        """No block of a new stream is heard yet: the playhead holds at the engine's position."""
+        engine = self.engine
+        engine.clock = (engine.position, 0.0, engine.playing)
+        self._clocks = [engine.clock] * CLOCK_HISTORY  # a ring the callback writes, newest at _clock_index
+        self._clock_index = 0
+
+    def _callback(self, outdata, frames, stamps, status) -> None:
+        if not self._asked_realtime:  # once per stream, in its own thread
+            self._asked_realtime = True
+            self.callback_thread = threading.get_native_id()
+            self.realtime = request_realtime()
+        engine = self.engine
+        if status.output_underflow and engine.playing:
+            self._xruns[0] += 1
+        engine.process(outdata, frames, stamps.outputBufferDacTime)
         index = self._clock_index + 1
         if index == CLOCK_HISTORY:
             index = 0
-        self._clocks[index] = self.engine.clock
+        self._clocks[index] = engine.clock
         self._clock_index = index
 
-    def _finished(self) -> None:
-        if not self._closing:
+    def _finished(self, generation: int) -> None:
+        if generation == self._generation:
             self.lost = "the audio device stopped (was it unplugged?)"
+
+    @property
+    def underflows(self) -> int:
+        """Output underflows (xruns, each a gap in the sound) while playing since the output opened."""
+        return int(self._xruns[0])
+
+    def adapt(self, now: float | None = None) -> int | None:
+        """Poll from the GUI: when underflows repeat, reopen with the policy's larger buffer.
+        Returns the new blocksize, or None when nothing changed."""
+        if self.policy is None or self.lost is not None:
+            return None
+        size = self.policy.report(self.underflows, time.monotonic() if now is None else now)
+        if size is None:
+            return None
+        return size if self.reopen(size) else None
+
+    def reopen(self, blocksize: int) -> bool:
+        """Play on with a new buffer size; False when the device refused it (then it plays on at
+        the old size, which becomes the policy's cap, or is lost). The old stream plays out what
+        it holds, so the new one starts at the engine's position: nothing is skipped or repeated."""
+        self._stop(self.stream)
+        self._reset_clock()
+        done = True
+        try:
+            self.stream = self._open(blocksize)
+        except AudioUnavailable as e:
+            done, blocksize = False, self.blocksize
+            if self.policy is not None:
+                self.policy.cap = blocksize
+            try:
+                self.stream = self._open(blocksize)
+            except AudioUnavailable:
+                self.lost = f"the audio device could not be reopened ({e})"
+                return False
+        self.blocksize = blocksize
+        if self.policy is not None:
+            self.policy.opened(blocksize, self.underflows, time.monotonic())
+        return done
 
     @property
     def active(self) -> bool:
@@ -116,12 +191,40 @@ class AudioOutput:
         return heard
 
     def close(self) -> None:
-        self._closing = True
+        self._stop(self.stream)
+
+    def _stop(self, stream) -> None:
+        self._generation += 1  # its finished callback is ours, not a lost device
         try:
-            self.stream.stop()
-            self.stream.close()
+            stream.stop()
+            stream.close()
         except Exception:
             pass
+
+
+def request_realtime() -> tuple[bool, str]:
+    """Ask the kernel to schedule the calling thread (the audio callback's) in real time, so
+    busy processes cannot starve it. Returns (granted, what): where the system does not permit
+    it (no CAP_SYS_NICE or RLIMIT_RTPRIO) the thread stays as it was. Never the main thread: a
+    GUI running in real time could starve the whole machine."""
+    if threading.current_thread() is threading.main_thread():
+        return False, "not asked for the main thread"
+    if not hasattr(os, "sched_setscheduler"):
+        return False, "not available on this system"
+    try:
+        if os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR):
+            return True, "already real-time"
+    except OSError:
+        pass
+    why = "not permitted"
+    for policy, name in ((os.SCHED_FIFO, "SCHED_FIFO"), (os.SCHED_RR, "SCHED_RR")):
+        try:
+            priority = min(REALTIME_PRIORITY, os.sched_get_priority_max(policy))
+            os.sched_setscheduler(0, policy, os.sched_param(priority))
+            return True, f"{name} priority {priority}"
+        except OSError as e:
+            why = f"not permitted ({e.strerror or e})"
+    return False, why
 
 
 def _reason(error: Exception) -> str:

@@ -123,8 +123,9 @@ def test_heard_sample_is_the_position_at_once_when_paused_or_stopped(output):
 
 
 def test_underflows_are_counted(output):
+    output.engine.play()  # underflows count while playing (tests/audio/test_underflow_count.py)
     out = np.zeros((BLOCK, 2), np.float32)
-    for underflow in (True, False, True):
+    for underflow in (False, True, False, True):
         output.engine.synth.block_start = output.engine.synth.frame
         output.stream.callback(out, BLOCK, SimpleNamespace(outputBufferDacTime=1.0),
                                SimpleNamespace(output_underflow=underflow))
