@@ -1,0 +1,345 @@
+"""AR-CNN: edit a piano roll one note cell at a time, as AWS DeepComposer's model does.
+
+Read top to bottom: the roll the model sees, how training corrupts it, the loss, the network, and
+the sampler that turns the network into edit events.
+
+- Roll: 8 bars at 16th notes (128 steps) x `n_pitches` rows from `low_pitch`, voices merged. Three
+  input planes: the notes, their onsets (so repeated notes stay apart) and the metre (downbeats,
+  beats, eighths), so the network knows where in the bar each step is.
+- Corruption, redrawn every batch: remove r% of the note cells (r uniform in 0..100) and add a% of
+  the empty ones (a uniform in 1..1.5). The target is every cell that must flip to get back.
+- Loss: KL divergence between the flip target, normalised to sum 1 *per sample*, and a softmax over
+  all cells of that sample ("which cell should flip next"). A sample with nothing to flip adds
+  nothing (DeepComposer's loss is undefined there and normalises over the whole batch).
+- Network: a small U-Net (DeepComposer's has 31.5 M parameters; this one about 0.5 M by default) so
+  that a pass takes milliseconds on a laptop CPU.
+- Sampler: DeepComposer's four knobs (iterations, maximum share of input notes to remove, maximum
+  notes to add, temperature), with the caps counted in notes, not cells. Gumbel-max sampling gives
+  an exact draw from softmax(logits / T) over the cells the caps allow, stable at any temperature
+  (T = 0 is greedy); `edits_per_pass` > 1 takes several such draws, without replacement, per pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
+
+
+@dataclass
+class ArcnnConfig:
+    """Roll size and network width; `presets` name the sizes offered in the training panel."""
+
+    steps: int = 128  # 8 bars of 4/4 at 16th notes
+    low_pitch: int = 28  # E1: chorales span about C2..A5, with room to transpose
+    n_pitches: int = 64
+    width: int = 16  # filters at the top level, doubled at each level down
+    depth: int = 4  # levels of pooling; steps and n_pitches must divide by 2**depth
+    dropout: float = 0.1
+    remove_range: tuple[float, float] = (0.0, 1.0)  # share of note cells removed by corruption
+    add_range: tuple[float, float] = (0.01, 0.015)  # share of empty cells added by corruption
+    presets: dict[str, dict] = field(default_factory=lambda: dict(PRESETS), repr=False, compare=False)
+
+    @property
+    def high_pitch(self) -> int:
+        return self.low_pitch + self.n_pitches - 1
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": {"width": 4, "depth": 2},
+    "small": {"width": 12, "depth": 4},
+    "base": {"width": 16, "depth": 4},
+    "large": {"width": 32, "depth": 4},
+}
+
+IN_PLANES = 3  # notes, onsets, metre
+
+
+# ---------------------------------------------------------------------------------------------
+# The roll the model sees
+
+
+def onset_plane(roll: np.ndarray, onsets: np.ndarray | None = None) -> np.ndarray:
+    """Where notes begin in `roll` (steps x pitches, bool): a given onset on a sounding cell, or the
+    first cell of every run of sounding cells."""
+    begins = roll.copy()
+    begins[1:] &= ~roll[:-1]
+    return begins | (onsets & roll) if onsets is not None else begins
+
+
+def metre_plane(steps: int, downbeats: np.ndarray | None = None, start: int = 0) -> np.ndarray:
+    """Metrical weight of each step of a window that begins at step `start`: 1 on a downbeat, 0.5
+    on another beat, 0.25 on an eighth, 0 on a sixteenth. Beats are quarter notes; with no
+    `downbeats` every 16 steps is a bar."""
+    t = np.arange(start, start + steps)
+    weight = np.where(t % MODEL_STEPS_PER_BEAT == 0, 0.5, np.where(t % 2 == 0, 0.25, 0.0))
+    if downbeats is None:
+        bar_starts = t % (4 * MODEL_STEPS_PER_BEAT) == 0
+    else:
+        bar_starts = np.isin(t, downbeats)
+    return np.where(bar_starts, 1.0, weight).astype(np.float32)
+
+
+def model_input(roll: np.ndarray, onsets: np.ndarray, metre: np.ndarray) -> torch.Tensor:
+    """Stack one roll's planes into a (1, IN_PLANES, steps, pitches) float tensor."""
+    planes = np.stack([roll, onsets, np.broadcast_to(metre[:, None], roll.shape)]).astype(np.float32)
+    return torch.from_numpy(planes)[None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Corruption and the flip target
+
+
+def corrupt(
+    original: torch.Tensor, generator: torch.Generator, config: ArcnnConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Corrupt a batch of rolls (B, steps, pitches; 0/1 floats): per sample, remove a uniform share
+    of the note cells in `config.remove_range` and add a uniform share of the empty cells in
+    `config.add_range`. Returns (corrupted, target) with target = corrupted XOR original."""
+    b = original.shape[0]
+    lo, hi = config.remove_range
+    remove_share = lo + (hi - lo) * torch.rand(b, 1, 1, generator=generator)
+    lo, hi = config.add_range
+    add_share = lo + (hi - lo) * torch.rand(b, 1, 1, generator=generator)
+    u = torch.rand(original.shape, generator=generator)
+    on = original > 0.5
+    removed = on & (u < remove_share)
+    added = ~on & (u < add_share)
+    corrupted = (on & ~removed) | added
+    return corrupted.float(), (corrupted ^ on).float()
+
+
+def flip_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """KL(target / sum(target) || softmax(logits)) over each sample's cells, averaged over the
+    samples that have something to flip; 0 (with a gradient of zeros) when none has."""
+    b = logits.shape[0]
+    log_p = F.log_softmax(logits.reshape(b, -1), dim=1)
+    t = target.reshape(b, -1)
+    counts = t.sum(dim=1)
+    has_target = counts > 0
+    q = t / counts.clamp(min=1).unsqueeze(1)
+    # KL = sum q log q - sum q log p; q log q is 0 where q is 0.
+    q_log_q = torch.where(q > 0, q * torch.log(q.clamp(min=1e-30)), torch.zeros_like(q)).sum(dim=1)
+    per_sample = q_log_q - (q * log_p).sum(dim=1)
+    if not has_target.any():
+        return (logits * 0).sum()
+    return per_sample[has_target].mean()
+
+
+def topk_hit_rate(logits: torch.Tensor, target: torch.Tensor, k: int = 10) -> torch.Tensor:
+    """Share of the model's top-k cells (per sample) that are in the flip target, over samples with
+    a target: how often the next edit it would pick is a right one."""
+    b = logits.shape[0]
+    top = logits.reshape(b, -1).topk(k, dim=1).indices
+    hits = target.reshape(b, -1).gather(1, top).mean(dim=1)
+    has_target = target.reshape(b, -1).sum(dim=1) > 0
+    return hits[has_target].mean() if has_target.any() else torch.tensor(0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The network
+
+
+class _Block(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, dropout: float) -> None:
+        super().__init__(
+            nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(c_out, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(inplace=True),
+            *([nn.Dropout2d(dropout)] if dropout else []),
+        )
+
+
+class ArcnnNet(nn.Module):
+    """U-Net from (B, 3, steps, pitches) planes to (B, steps, pitches) flip logits: max-pool down,
+    nearest upsampling and skip concatenation up, as DeepComposer's, but narrow."""
+
+    def __init__(self, config: ArcnnConfig) -> None:
+        super().__init__()
+        self.config = config
+        w, d = config.width, config.depth
+        widths = [w * 2**i for i in range(d + 1)]
+        self.down = nn.ModuleList(
+            _Block(IN_PLANES if i == 0 else widths[i - 1], widths[i], 0.0) for i in range(d)
+        )
+        self.bottom = _Block(widths[d - 1], widths[d], config.dropout)
+        self.up = nn.ModuleList(
+            _Block(widths[i + 1] + widths[i], widths[i], config.dropout if i > 0 else 0.0)
+            for i in reversed(range(d))
+        )
+        self.head = nn.Conv2d(widths[0], 1, 1)
+
+    def forward(self, planes: torch.Tensor) -> torch.Tensor:
+        skips = []
+        x = planes
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.bottom(x)
+        for block in self.up:
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = block(torch.cat([x, skips.pop()], dim=1))
+        return self.head(x)[:, 0]
+
+
+def batch_planes(rolls: torch.Tensor, onsets: torch.Tensor, metre: torch.Tensor) -> torch.Tensor:
+    """(B, steps, pitches) rolls and onsets with a (B, steps) metre into network input planes."""
+    return torch.stack([rolls, onsets, metre[:, :, None].expand_as(rolls)], dim=1)
+
+
+def batch_onsets(rolls: torch.Tensor, onsets: torch.Tensor) -> torch.Tensor:
+    """The torch form of `onset_plane` over a batch: given onsets that still sound, plus run starts."""
+    on = rolls > 0.5
+    begins = on.clone()
+    begins[:, 1:] &= ~on[:, :-1]
+    return (begins | ((onsets > 0.5) & on)).float()
+
+
+# ---------------------------------------------------------------------------------------------
+# The sampler: edit events
+
+
+@dataclass(frozen=True)
+class SamplerKnobs:
+    """DeepComposer's four knobs with its defaults; both caps count notes (a run of note cells on
+    one pitch), not 16th-note cells as the console did."""
+
+    iterations: int = 100  # edit events
+    max_remove: float = 1.0  # share of the input's notes that may lose cells (0..1)
+    max_add: int = 500  # notes that may be added
+    temperature: float = 1.0  # 0 is greedy
+    edits_per_pass: int = 1  # edit events drawn from one network pass
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class EditEvent:
+    """One flipped cell: `added` True when a note cell appeared, False when one went."""
+
+    index: int
+    step: int
+    pitch: int  # MIDI pitch
+    added: bool
+
+
+class _Caps:
+    """Keeps the count of input notes that have lost cells and of notes made only of added cells,
+    and says whether flipping a cell keeps both within the caps. Counts are exact after every flip;
+    the check is O(1) except for a removal beside a sounding cell at the added-notes cap."""
+
+    def __init__(self, original: np.ndarray, original_onsets: np.ndarray, knobs: SamplerKnobs) -> None:
+        self.original = original
+        # Label each input note (a run of cells, split at onsets) with its number.
+        begins = onset_plane(original, original_onsets)
+        labels = (np.cumsum(begins.T.reshape(-1)).reshape(begins.T.shape) - 1).T
+        self.note_of = np.where(original, labels, -1)
+        self.max_removed = int(np.floor(knobs.max_remove * int(begins.sum()) + 1e-9))
+        self.max_added = knobs.max_add
+        self.update(original)
+
+    def removed_notes(self, roll: np.ndarray) -> int:
+        return int(len(np.unique(self.note_of[self.original & ~roll])))
+
+    def added_notes(self, roll: np.ndarray) -> int:
+        """Runs of sounding cells on one pitch that hold no input cell."""
+        act = roll.T
+        starts = act.copy()
+        starts[:, 1:] &= ~act[:, :-1]
+        run = np.cumsum(starts.reshape(-1)).reshape(act.shape)
+        runs = np.unique(run[act])
+        with_input = np.unique(run[act & self.original.T])
+        return int(len(runs) - len(with_input))
+
+    def update(self, roll: np.ndarray) -> None:
+        self.removed = self.removed_notes(roll)
+        self.added = self.added_notes(roll)
+        self.touched = set(np.unique(self.note_of[self.original & ~roll]).tolist())
+
+    def allows(self, roll: np.ndarray, step: int, row: int) -> bool:
+        """Whether flipping cell (step, row) of `roll` keeps within the caps."""
+        before = step > 0 and roll[step - 1, row]
+        after = step + 1 < roll.shape[0] and roll[step + 1, row]
+        if not roll[step, row]:  # an addition starts a new added note only between two silences
+            return self.added < self.max_added or before or after
+        note = self.note_of[step, row]
+        if note >= 0 and note not in self.touched and self.removed >= self.max_removed:
+            return False
+        if self.added < self.max_added or not (before or after):
+            return True
+        roll[step, row] = False  # at the cap, a removal next to a sounding cell may leave an added-only run
+
+        fits = self.added_notes(roll) <= self.max_added
+        roll[step, row] = True
+        return fits
+
+
+def _gumbel_order(logits: np.ndarray, allowed: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
+    """Allowed cell indices ordered by a Gumbel-max draw from softmax(logits / temperature): the
+    first is an exact sample, the first k a sample of k without replacement. Greedy at T = 0."""
+    flat = logits.reshape(-1).astype(np.float64)
+    idx = np.flatnonzero(allowed.reshape(-1))
+    if temperature <= 1e-6:
+        keys = flat[idx]
+    else:
+        keys = flat[idx] / temperature + rng.gumbel(size=len(idx))
+    return idx[np.argsort(-keys, kind="stable")]
+
+
+@torch.no_grad()
+def sample_edits(
+    net: ArcnnNet,
+    roll: np.ndarray,
+    onsets: np.ndarray,
+    metre: np.ndarray,
+    knobs: SamplerKnobs,
+    editable: np.ndarray | None = None,
+) -> Iterator[tuple[EditEvent, np.ndarray]]:
+    """Run the sampler on one window: yield each edit event with the roll after it, so a caller can
+    animate them and stop between two. `editable` (steps x pitches, bool) limits edits to a region."""
+    net.eval()
+    rng = np.random.default_rng(knobs.seed)
+    roll = roll.astype(bool).copy()
+    original = roll.copy()
+    caps = _Caps(original, onsets.astype(bool), knobs)
+    editable = np.ones_like(roll) if editable is None else editable.astype(bool)
+    low = net.config.low_pitch
+    done = 0
+    while done < knobs.iterations:
+        planes = model_input(roll, onset_plane(roll, onsets.astype(bool)), metre)
+        logits = net(planes)[0].numpy()
+        took = 0
+        for cell in _gumbel_order(logits, editable, knobs.temperature, rng):
+            step, row = divmod(int(cell), roll.shape[1])
+            if not caps.allows(roll, step, row):
+                continue
+            roll[step, row] = ~roll[step, row]
+            caps.update(roll)
+            yield EditEvent(done, step, low + row, bool(roll[step, row])), roll.copy()
+            done += 1
+            took += 1
+            if took >= knobs.edits_per_pass or done >= knobs.iterations:
+                break
+        if took == 0:
+            return  # nothing the caps allow
+
+
+@torch.no_grad()
+def edit_probabilities(
+    net: ArcnnNet, roll: np.ndarray, onsets: np.ndarray, metre: np.ndarray, temperature: float = 1.0
+) -> np.ndarray:
+    """The model's probability of each cell being the next edit (steps x pitches, sums to 1): on a
+    sounding cell that is "remove this", on an empty one "add here". For the heat layer."""
+    net.eval()
+    logits = net(model_input(roll.astype(bool), onset_plane(roll.astype(bool), onsets.astype(bool)), metre))[0]
+    t = max(float(temperature), 1e-6)
+    return torch.softmax(logits.reshape(-1).double() / t, dim=0).reshape(logits.shape).numpy()
