@@ -65,20 +65,21 @@ def convert(source: Path, target: Path) -> None:
 
 
 def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int) -> None:
-    from desktop_app.audio.render import SynthSettings, audio_format, render_song, write_audio
+    from desktop_app.audio.render import SynthSettings, audio_format, render_to_file
     from desktop_app.audio.synth import SynthUnavailable
     from desktop_app.music.formats import read_any
+    from desktop_app.music.limits import check_sample_rate
 
-    audio_format(target)  # a bad extension fails before the work
+    audio_format(target)  # a bad extension or rate fails before the work
+    check_sample_rate(sample_rate, target)
     song = read_any(source).song
     settings = SynthSettings(str(soundfont) if soundfont else None, sample_rate)
     if soundfont is not None and not soundfont.is_file():
         raise MusicFileError(soundfont, "no such SoundFont file")
     try:
-        audio = render_song(song, settings)
+        render_to_file(target, song, settings)
     except SynthUnavailable as e:
         raise MusicFileError(source, f"cannot render: {e}") from None
-    write_audio(target, audio, sample_rate)
 
 
 def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0) -> dict:

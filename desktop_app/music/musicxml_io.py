@@ -9,6 +9,7 @@ import zipfile
 
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import read_file_bytes
+from desktop_app.music.limits import MAX_MUSICXML_BYTES, describe_bytes
 from desktop_app.music.note import Note
 from desktop_app.music.song import DEFAULT_PPQ, KeySignature, Song, TempoChange, TimeSignature, key_name
 from desktop_app.music.track import DRUM_CHANNEL, Track
@@ -29,6 +30,8 @@ def read_musicxml(path: str | os.PathLike[str]) -> Song:
         raise MusicFileError(source, "not a compressed MusicXML (.mxl) file: it is not a zip archive")
     if compressed and not _zip_holds_a_score(source):
         raise MusicFileError(source, "not a compressed MusicXML (.mxl) file: the zip archive holds no MusicXML score")
+    if compressed:
+        _check_unpacked_size(source)
     if not compressed and b"<score-partwise" not in data[:4096] and b"<score-timewise" not in data[:4096]:
         raise MusicFileError(source, "not a MusicXML file: no <score-partwise> or <score-timewise> element")
     from music21 import converter  # imported here: music21 takes a while to load
@@ -44,6 +47,21 @@ def read_musicxml(path: str | os.PathLike[str]) -> Song:
     if not song.tracks:
         raise MusicFileError(source, "the score holds no parts with notes")
     return song
+
+
+def _check_unpacked_size(source: str) -> None:
+    """Refuse an archive that unpacks to more than MAX_MUSICXML_BYTES (a zip bomb). zipfile never
+    inflates a member past the size the archive declares, so the declared sizes are the bound."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return
+    if size > MAX_MUSICXML_BYTES:
+        raise MusicFileError(
+            source, f"too large: the archive unpacks to {describe_bytes(size)}; "
+            f"the app reads MusicXML of up to {describe_bytes(MAX_MUSICXML_BYTES)}"
+        )
 
 
 def _zip_holds_a_score(source: str) -> bool:

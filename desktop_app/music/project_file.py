@@ -4,6 +4,7 @@ setting and the view state. Versioned; docs/project-format.md describes it."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 from desktop_app import __version__
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import atomic_write_bytes, read_file_bytes
+from desktop_app.music.limits import MAX_JSON_DEPTH, MAX_TICK, check_song
 from desktop_app.music.note import Note
 from desktop_app.music.song import KEY_NAMES, KeySignature, Song, TempoChange, TimeSignature
 from desktop_app.music.track import Track
@@ -66,7 +68,11 @@ def project_bytes(project: Project) -> bytes:
 
 
 def write_project(project: Project, path: str | os.PathLike[str]) -> None:
-    atomic_write_bytes(path, project_bytes(project))
+    try:
+        data = project_bytes(project)
+    except (ValueError, TypeError, RecursionError) as e:  # view or meta holds what JSON cannot
+        raise MusicFileError(path, f"cannot write the project: {e}") from None
+    atomic_write_bytes(path, data)
 
 
 def read_project(path: str | os.PathLike[str]) -> Project:
@@ -75,12 +81,26 @@ def read_project(path: str | os.PathLike[str]) -> Project:
     if not data.strip():
         raise MusicFileError(source, "the file is empty")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError:
         raise MusicFileError(source, "not a project file: it is not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise MusicFileError(source, f"damaged project file: bad JSON at line {e.lineno}, column {e.colno}") from None
+    except RecursionError:
+        raise MusicFileError(source, "damaged project file: its JSON is nested too deeply") from None
+    except _NotJson as e:
+        raise MusicFileError(source, f"damaged project file: {e}") from None
+    except ValueError:  # Python refuses to convert integers of over 4,300 digits
+        raise MusicFileError(source, "damaged project file: a number has thousands of digits") from None
     return _parse(doc, source)
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a number JSON allows")
 
 
 class _Invalid(Exception):
@@ -93,14 +113,19 @@ def _int(value: Any, where: str, low: int, high: int) -> int:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _str(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise _Invalid(f"{where} must be text")
+    if _SURROGATE.search(value):  # "\\ud800" alone: JSON escapes allow it, UTF-8 cannot hold it
+        raise _Invalid(f"{where} holds a lone surrogate (a broken \\u escape)")
     return value
 
 
 def _key(value: Any, where: str) -> str:
-    if value not in KEY_NAMES:
+    if not isinstance(value, str) or value not in KEY_NAMES:
         raise _Invalid(f"{where} must be a key such as \"C\", \"Bb\" or \"F#m\"")
     return value
 
@@ -132,7 +157,35 @@ def _dict(value: Any, where: str) -> dict:
     return value
 
 
-BIG = 2**31 - 1
+def _denominator(value: Any, where: str) -> int:
+    value = _int(value, where, 1, 64)
+    if value & (value - 1):  # MIDI stores the denominator as a power of two
+        raise _Invalid(f"{where} must be 1, 2, 4, 8, 16, 32 or 64")
+    return value
+
+
+def _free_form(value: Any, where: str) -> dict:
+    """A free-form object (view, meta): anything JSON holds, checked so that it can be written
+    back: nested at most MAX_JSON_DEPTH deep, finite numbers, text without lone surrogates."""
+    stack = [(_dict(value, where), where, 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _Invalid(f"{where} is nested more than {MAX_JSON_DEPTH} levels deep")
+        if isinstance(item, dict):
+            for k, v in item.items():
+                _str(k, f"a key in {path}")
+                stack.append((v, f"{path}.{k}", depth + 1))
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            _str(item, path)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _Invalid(f"{path} is a number too large for the app")
+    return value
+
+
+BIG = MAX_TICK
 
 
 def _parse(doc: Any, source: str) -> Project:
@@ -157,7 +210,7 @@ def _parse(doc: Any, source: str) -> Project:
             TimeSignature(
                 _int(t[0], f"song.time_signatures[{i}] tick", 0, BIG),
                 _int(t[1], f"song.time_signatures[{i}] numerator", 1, 255),
-                _int(t[2], f"song.time_signatures[{i}] denominator", 1, 64),
+                _denominator(t[2], f"song.time_signatures[{i}] denominator"),
             )
             for i, t in enumerate(_list(s.get("time_signatures", [[0, 4, 4]]), "song.time_signatures"))
             if _list(t, f"song.time_signatures[{i}]", 3)
@@ -176,11 +229,13 @@ def _parse(doc: Any, source: str) -> Project:
             tracks=tracks,
             title=_str(s.get("title", ""), "song.title"),
         )
-        view = _dict(doc.get("view", {}), "view")
-        meta = _dict(doc.get("meta", {}), "meta")
+        view = _free_form(doc.get("view", {}), "view")
+        meta = _free_form(doc.get("meta", {}), "meta")
+        if "recovery_of" in meta:
+            _str(meta["recovery_of"], "meta.recovery_of")
     except _Invalid as e:
         raise MusicFileError(source, f"damaged project file: {e}") from None
-    return Project(song, view, meta)
+    return Project(check_song(song, source), view, meta)
 
 
 def _track(t: Any, where: str) -> Track:

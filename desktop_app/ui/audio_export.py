@@ -8,7 +8,7 @@ from typing import Callable
 
 from PySide6.QtWidgets import QProgressBar, QStatusBar, QWidget
 
-from desktop_app.audio.render import SynthSettings, audio_format, render_song, write_audio
+from desktop_app.audio.render import SynthSettings, audio_format, render_to_file
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.song import Song
 from desktop_app.runner.background import run_with_progress
@@ -53,8 +53,7 @@ def export_audio(
         return
 
     def work(report: Callable[[float], None]) -> Path:
-        audio = render_song(song, settings, start_tick, end_tick, progress=report)
-        write_audio(path, audio, settings.sample_rate)
+        render_to_file(path, song, settings, start_tick, end_tick, progress=report)
         return path
 
     def finished(_result: object) -> None:

@@ -61,7 +61,7 @@ def test_round_trip_equals_the_song(song, tmp_path):
 
 
 def test_note_order_survives(tmp_path):
-    notes = (Note(70, 900, 10, 1), Note(60, 0, 0, 127), Note(65, 450, 2**31 - 1, 64))
+    notes = (Note(70, 900, 10, 1), Note(60, 0, 0, 127), Note(65, 450, 6_000_000, 64))
     song = Song(tracks=(Track(notes=notes),))
     path = tmp_path / "order.dap"
     write_project(Project(song), path)
