@@ -130,8 +130,9 @@ class AudioOutput:
 
     def reopen(self, blocksize: int) -> bool:
         """Play on with a new buffer size; False when the device refused it (then it plays on at
-        the old size, which becomes the policy's cap, or is lost). The old stream plays out what
-        it holds, so the new one starts at the engine's position: nothing is skipped or repeated."""
+        the old size, which becomes the policy's cap, or is lost). The engine keeps the song, the
+        transport and the position: the new stream goes on from the next sample, after a gap of
+        a few milliseconds (the reopen) minus what the old one still held."""
         self._stop(self.stream)
         self._reset_clock()
         done = True
@@ -194,9 +195,11 @@ class AudioOutput:
         self._stop(self.stream)
 
     def _stop(self, stream) -> None:
+        """Abort, not stop: stopping waits for PulseAudio to drain, which can take a second on the
+        GUI thread; aborting drops the few milliseconds still buffered."""
         self._generation += 1  # its finished callback is ours, not a lost device
         try:
-            stream.stop()
+            stream.abort()
             stream.close()
         except Exception:
             pass

@@ -42,7 +42,7 @@ class FakeStreams:
                                  settings=settings, time=0.0, latency=2 * blocksize / RATE, active=False,
                                  closed=False, device=None, stopped=False)
         stream.start = lambda: setattr(stream, "active", True)
-        stream.stop = lambda: (setattr(stream, "active", False), setattr(stream, "stopped", True))
+        stream.abort = lambda: (setattr(stream, "active", False), setattr(stream, "stopped", True))
         stream.close = lambda: setattr(stream, "closed", True)
         self.opened.append(stream)
         return stream
