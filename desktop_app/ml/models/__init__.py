@@ -1,0 +1,6 @@
+"""The registered models: one line per model module (see desktop_app.ml.registry)."""
+
+from desktop_app.ml.registry import register
+
+register("tiny", "desktop_app.ml.models.tiny", "a tiny next-step predictor on piano-roll windows, for tests and benches")
+register("arcnn", "desktop_app.ml.models.arcnn", "AR-CNN: edits a track one note cell at a time (DeepComposer), trained on 8-bar windows")
