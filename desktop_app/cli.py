@@ -15,11 +15,21 @@ EXIT_ERROR = 2
 COMMANDS = ("convert", "render", "spectrogram", "bench")
 
 
+def _commands_epilog() -> str:
+    """A line per subcommand, read from the command parser, so every command added there is listed."""
+    sub = next(a for a in _command_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    rows = [(choice.dest, choice.help or "") for choice in sub._choices_actions]
+    width = max(len(name) for name, _ in rows) + 2
+    lines = [f"  desktop-app {name:<{width}}{text}" for name, text in rows]
+    return "commands:\n" + "\n".join(lines) + "\n\nRun 'desktop-app COMMAND --help' for the options of each."
+
+
 def _gui_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="desktop-app",
-        description="Music-composition workstation. Commands: convert IN OUT, bench io. "
-        "Run 'desktop-app COMMAND --help' for each.",
+        description="Music-composition workstation: opens the window, or runs one of the commands below.",
+        epilog=_commands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", type=Path, help="a project (.dap), MIDI or MusicXML/MXL file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", type=Path,

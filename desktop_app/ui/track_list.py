@@ -28,13 +28,15 @@ from desktop_app.music import edits
 from desktop_app.music.gm import GM_PROGRAMS, program_name
 from desktop_app.music.song import Song
 from desktop_app.music.track import DRUM_CHANNEL, Track
-from desktop_app.ui.colours import track_colour
+from desktop_app.ui.colours import track_colour, new_track_colour, with_colours_kept
 from desktop_app.ui.document import Document
 
 COL_COLOUR, COL_NAME, COL_INSTRUMENT, COL_MUTE, COL_SOLO = range(5)
 HEADERS = ("", "Name", "Instrument", "Mute", "Solo")
 DRUM_INDEX = len(GM_PROGRAMS)  # the combo's last entry, after the 128 GM programs
 INSTRUMENT_NAMES = (*GM_PROGRAMS, "Drum Kit")
+
+INSTRUMENT_MIN_WIDTH = 110  # px: an instrument name's first dozen letters and the arrow
 
 ColourChooser = Callable[[QColor], "QColor | None"]
 
@@ -150,7 +152,14 @@ class TrackListPanel(QWidget):
         header = self.table.horizontalHeader()
         for col in range(len(HEADERS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        # Names get the width they need (up to what leaves the instrument its minimum); the
+        # instrument combo takes the rest and shortens its text first.
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(COL_INSTRUMENT, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.viewport().installEventFilter(self)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
 
         self.add_action = self._action("Add track", "Add a new track after the active one", self.add_track)
@@ -217,7 +226,26 @@ class TrackListPanel(QWidget):
                 self.table.setCurrentCell(active, COL_NAME)
         finally:
             self._updating = False
+        self._fit_name_column()
         self._update_actions()
+
+    def eventFilter(self, watched, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_name_column()
+        return super().eventFilter(watched, event)
+
+    def _fit_name_column(self) -> None:
+        """Give the Name column its longest name's width, less only what the instrument needs."""
+        table, header = self.table, self.table.horizontalHeader()
+        names = [self.table.item(row, COL_NAME).text() for row in range(table.rowCount())]
+        metrics = table.fontMetrics()
+        padding = 2 * table.style().pixelMetric(table.style().PixelMetric.PM_FocusFrameHMargin) + 12
+        wanted = max([metrics.horizontalAdvance(n) for n in names + [HEADERS[COL_NAME]]]) + padding
+        others = sum(header.sectionSize(c) for c in (COL_COLOUR, COL_MUTE, COL_SOLO))
+        room = table.viewport().width() - others - INSTRUMENT_MIN_WIDTH
+        width = max(metrics.horizontalAdvance(HEADERS[COL_NAME]) + padding, min(wanted, room))
+        if header.sectionSize(COL_NAME) != width:
+            header.resizeSection(COL_NAME, width)
 
     def _add_row(self) -> None:
         row = len(self._rows)
@@ -328,8 +356,9 @@ class TrackListPanel(QWidget):
         """A new empty track after the active one, on a free channel; it becomes active."""
         song = self.document.song
         index = self.document.active_track + 1 if song.tracks else 0
-        track = Track(name=new_track_name(song), channel=edits.free_channel(song))
-        self.document.apply("Add track", edits.insert_track(song, index, track), selection=(), active_track=index)
+        track = Track(name=new_track_name(song), channel=edits.free_channel(song), color=new_track_colour(song, index))
+        self.document.apply("Add track", edits.insert_track(with_colours_kept(song), index, track), selection=(),
+                            active_track=index)
 
     def delete_track(self) -> None:
         song, active = self.document.song, self.document.active_track
@@ -338,7 +367,8 @@ class TrackListPanel(QWidget):
         label = track_label(song.tracks[active], active)
         new_active = max(0, min(active, len(song.tracks) - 2))  # the next track, or the one above the last
         self.document.apply(
-            f"Delete track “{label}”", edits.remove_track(song, active), selection=(), active_track=new_active
+            f"Delete track “{label}”", edits.remove_track(with_colours_kept(song), active), selection=(),
+            active_track=new_active,
         )
 
     def move_track(self, step: int) -> None:
@@ -350,7 +380,7 @@ class TrackListPanel(QWidget):
         label = track_label(song.tracks[active], active)
         self.document.apply(
             f"Move track “{label}” {'up' if step < 0 else 'down'}",
-            edits.move_track(song, active, target),
+            edits.move_track(with_colours_kept(song), active, target),
             active_track=target,
         )
 

@@ -261,11 +261,12 @@ def test_move_up_and_down(qtbot, panel, document):
     assert_rows_match(panel)
 
 
-def test_a_moved_track_with_no_colour_of_its_own_takes_its_new_places_colour(qtbot, panel, document):
+def test_a_moved_track_with_no_colour_of_its_own_keeps_the_colour_it_had(qtbot, panel, document):
     click_row(qtbot, panel, 0)
     click_button(qtbot, panel, "down")
     swatch = panel.table.item(1, COL_COLOUR).data(Qt.ItemDataRole.UserRole)
-    assert swatch == palette_colour(1).name()
+    assert swatch == palette_colour(0).name()
+    assert panel.table.item(0, COL_COLOUR).data(Qt.ItemDataRole.UserRole) == palette_colour(1).name()
     assert panel.table.item(3, COL_COLOUR).data(Qt.ItemDataRole.UserRole) == "#123456"  # Pad keeps its own
 
 
