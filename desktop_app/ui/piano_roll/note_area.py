@@ -10,6 +10,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
+from desktop_app.audio.schedule import audible_tracks
 from desktop_app.music import edits
 from desktop_app.music.note import Note
 from desktop_app.music.snap import Snap, adaptive_division, division_ticks
@@ -170,6 +171,14 @@ class NoteArea(QWidget):
             self._ghosts = cached = (song, active, notes, owners)
         return cached[2], cached[3]
 
+    def _ghost_values(self) -> np.ndarray:
+        """Palette value of each ghost note: faint for tracks that do not sound (muted, or not
+        soloed while another track is)."""
+        _, owners = self._ghost_arrays()
+        audible = np.zeros(max(1, len(self.document.song.tracks)), dtype=bool)
+        audible[[i for i, _ in audible_tracks(self.document.song)]] = True
+        return np.where(audible[owners], palette.GHOST, palette.MUTED_GHOST)
+
     # ----- what is drawn ------------------------------------------------------------------
 
     def display_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -213,7 +222,7 @@ class NoteArea(QWidget):
         pitch = np.concatenate([ghosts[:, 0], arr[:, 0]])
         start = np.concatenate([ghosts[:, 1], arr[:, 1]])
         end = np.concatenate([ghosts[:, 2], arr[:, 2]])
-        value = np.concatenate([np.full(len(ghosts), palette.GHOST), values])
+        value = np.concatenate([self._ghost_values(), values])
         return pitch, start, end, value
 
     def _lookup_tables(self) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from desktop_app.music import edits
 from desktop_app.ui.colours import track_colour
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll.note_area import commit_track_edit, plural
-from desktop_app.ui.piano_roll.palette import SELECTION_COLOUR
+from desktop_app.ui.piano_roll.palette import selection_colour
 from desktop_app.ui.piano_roll.viewport import RollViewport
 
 LANE_HEIGHT = 84
@@ -69,7 +69,7 @@ class VelocityLane(QWidget):
             selected = np.isin(idx, list(self.document.selection)) if self.document.selection else np.zeros(len(idx), bool)
             # One stem per pixel column at most: the loudest note that starts there.
             cols = np.clip(np.round(xs).astype(np.int64), 0, max(0, self.width() - 1))
-            for mask, c in ((~selected, colour.darker(120)), (selected, SELECTION_COLOUR)):
+            for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
                 if not mask.any():
                     continue
                 tallest = np.zeros(self.width(), dtype=np.int64)
