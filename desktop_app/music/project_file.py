@@ -76,8 +76,12 @@ def write_project(project: Project, path: str | os.PathLike[str]) -> None:
 
 
 def read_project(path: str | os.PathLike[str]) -> Project:
-    source = os.fspath(path)
-    data = read_file_bytes(path)
+    return parse_project(read_file_bytes(path), os.fspath(path))
+
+
+def parse_project(data: bytes, source: str = "<bytes>") -> Project:
+    """Read a project from bytes, checking everything that writing it back needs; `source`
+    names it in errors."""
     if not data.strip():
         raise MusicFileError(source, "the file is empty")
     try:
@@ -170,7 +174,7 @@ def _free_form(value: Any, where: str) -> dict:
     stack = [(_dict(value, where), where, 1)]
     while stack:
         item, path, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
+        if depth > MAX_JSON_DEPTH and isinstance(item, (dict, list)):
             raise _Invalid(f"{where} is nested more than {MAX_JSON_DEPTH} levels deep")
         if isinstance(item, dict):
             for k, v in item.items():
