@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.piano_roll.keyReleased.connect(self.playback.key_up)
         self.piano_roll.noteAuditioned.connect(self.playback.audition)
         self.playback.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.playback.bufferRaised.connect(self.settings.set_blocksize)
         self.playback.stateChanged.connect(self._audio_changed)
         self.document.selectionChanged.connect(lambda: self.overview.set_active_track(self.document.active_track))
         self._restore_layout()

@@ -1,6 +1,7 @@
 """Playback for the window: keeps the engine's schedule in step with the document, runs the
 transport, moves the playhead from the audio clock at 60 Hz, auditions keys and edited notes,
-and records from a MIDI keyboard into the active track as one undo step."""
+records from a MIDI keyboard into the active track as one undo step, and polls the output's
+underflow (xrun) count, raising the buffer a step when they repeat."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import deque
 import mido
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_app.audio.buffer_policy import BufferPolicy
 from desktop_app.audio.engine import Engine
 from desktop_app.audio.midi_ports import MidiInput, MidiOutput, MidiUnavailable
 from desktop_app.audio.render import SynthSettings
@@ -29,6 +31,8 @@ AUDITION_MS = 250  # how long an edited note sounds
 class Playback(QObject):
     stateChanged = Signal()  # playing, paused, stopped, recording, or the output came or went
     message = Signal(str)  # something for the status bar
+    xrunsChanged = Signal(int)  # output underflows while playing since the audio started
+    bufferRaised = Signal(int)  # the output reopened with this many frames a block, to be remembered
 
     def __init__(self, document: Document, roll: RollState, prefs: AudioPrefs, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +51,8 @@ class Playback(QObject):
         self._midi_in: MidiInput | None = None
         self._midi_out: MidiOutput | None = None
         self._moving_playhead = False
+        self._xruns_shown = 0
+        self._realtime_shown: tuple[bool, str] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._frame)
@@ -74,12 +80,14 @@ class Playback(QObject):
             return self._unavailable(str(e))
         self.engine = Engine(synth, self._schedule())
         try:
-            self.output = AudioOutput(self.engine, self.prefs.device or None, self.prefs.blocksize)
+            self.output = AudioOutput(self.engine, self.prefs.device or None, self.prefs.blocksize,
+                                      policy=BufferPolicy(self.prefs.blocksize))
         except AudioUnavailable as e:
             synth.close()
             self.engine = None
             return self._unavailable(str(e))
         self.unavailable = None
+        self._xruns_shown, self._realtime_shown = 0, None
         self._sync_loop()
         self._open_midi()
         self._timer.start()
@@ -113,6 +121,30 @@ class Playback(QObject):
     @property
     def available(self) -> bool:
         return self.engine is not None and self.output is not None
+
+    @property
+    def xruns(self) -> int:
+        """Output underflows (gaps in the sound) while playing since the audio started."""
+        return self.output.underflows if self.output is not None else 0
+
+    def _watch_underflows(self) -> None:
+        """Show new underflows; when they repeat, the output reopens with a larger buffer (the
+        song plays on) and the new size is said in one line and remembered."""
+        output = self.output
+        if output.realtime != self._realtime_shown:  # the callback thread has asked: say what it got
+            self._realtime_shown = output.realtime
+            self.stateChanged.emit()
+        if output.underflows != self._xruns_shown:
+            self._xruns_shown = output.underflows
+            self.xrunsChanged.emit(self._xruns_shown)
+        raised = output.adapt()
+        if raised is None:
+            return
+        self.prefs.blocksize = raised
+        self.message.emit(f"Audio kept dropping out: buffer raised to {raised} frames "
+                          f"({output.latency * 1000:.0f} ms latency)")
+        self.bufferRaised.emit(raised)
+        self.stateChanged.emit()
 
     def _open_midi(self) -> None:
         if self.prefs.midi_input:
@@ -257,6 +289,8 @@ class Playback(QObject):
             return
         if self._midi_out is not None:
             self._midi_out.pump()
+        if self.output is not None:
+            self._watch_underflows()
         if self.engine is None or not self.is_playing:
             return
         if self.engine.ended:  # ran past the end and stopped by itself

@@ -88,6 +88,10 @@ class AppSettings:
             setattr(prefs, f.name, value)
         return prefs
 
+    def set_blocksize(self, frames: int) -> None:
+        """Remember a buffer size the output raised itself to (after repeated underflows)."""
+        self.q.setValue("audio/blocksize", int(frames))
+
     def set_audio(self, prefs: AudioPrefs) -> None:
         for f in fields(AudioPrefs):
             self.q.setValue(f"audio/{f.name}", getattr(prefs, f.name))

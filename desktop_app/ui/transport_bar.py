@@ -1,5 +1,6 @@
 """The transport bar: return to start, play/pause, stop, loop, metronome, count-in, record,
-the position in bars:beats and minutes, the tempo, the master volume and the audio status."""
+the position in bars:beats and minutes, the tempo, the master volume, the audio status and the
+output underflows (xruns) with the buffer size."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
+from desktop_app.audio.buffer_policy import BLOCKSIZE_CAP
 from desktop_app.ui.playback import Playback
 
 
@@ -54,6 +56,7 @@ class TransportBar(QWidget):
         self.volume.valueChanged.connect(lambda v: playback.set_gain(v / 100))
         self.status = QLabel(self)
         self.status.setStyleSheet("color: #777")
+        self.xruns = QLabel(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
         for action in (self.act_start, self.act_play, self.act_stop, self.act_loop, self.act_metronome,
@@ -71,7 +74,9 @@ class TransportBar(QWidget):
         layout.addWidget(QLabel("Volume", self))
         layout.addWidget(self.volume)
         layout.addWidget(self.status)
+        layout.addWidget(self.xruns)
         playback.stateChanged.connect(self._sync)
+        playback.xrunsChanged.connect(self._show_xruns)
         playback.roll.playheadMoved.connect(self._show_position)
         doc.songChanged.connect(lambda: self._show_position(playback.roll.playhead))
         self._sync()
@@ -108,6 +113,23 @@ class TransportBar(QWidget):
         self.status.setText("● recording armed" if pb.recording_armed else
                             ("" if pb.available else "no audio output"))
         self.status.setToolTip(pb.unavailable or "")
+        self._show_xruns()
+
+    def _show_xruns(self) -> None:
+        """Underflows while playing and the buffer size, as DAWs show xruns; red once there are some."""
+        output = self.playback.output
+        self.xruns.setVisible(output is not None)
+        if output is None:
+            return
+        n = self.playback.xruns
+        self.xruns.setText(f"{n} xrun{'s' * (n != 1)} · {output.blocksize} frames")
+        self.xruns.setStyleSheet("color: #c33" if n else "color: #777")
+        granted, what = output.realtime or (False, "not known yet")
+        self.xruns.setToolTip(
+            f"Output underruns (xruns) while playing since the audio started: each one is a gap in the "
+            f"sound. When they repeat, the buffer is raised a step (up to {BLOCKSIZE_CAP} frames) and "
+            f"remembered.\nBuffer: {output.blocksize} frames, {output.latency * 1000:.1f} ms output latency."
+            f"\nAudio thread: {'real-time priority' if granted else 'normal priority'} ({what}).")
 
     def _show_position(self, tick: int) -> None:
         song = self.playback.document.song
