@@ -62,6 +62,9 @@ def _command_parser() -> argparse.ArgumentParser:
                        "audio: render speed, output latency, underflows while torch trains; "
                        "spectrogram: 3-minute file to image for mel and constant-Q")
     bench.add_argument("--seconds", type=float, default=60.0, help="playback time under load (audio)")
+    bench.add_argument("--load", type=int, default=0, metavar="N",
+                       help="audio: run N CPU-bound processes beside playback and report underflows at the "
+                       "default buffer and with the buffer adapting (each phase --seconds long)")
     bench.add_argument("--notes", type=int, help="notes in the benchmark song (io 10,000, pianoroll 20,000)")
     bench.add_argument("--runs", type=int, default=9, help="repetitions (frames for pianoroll); medians are reported")
     return parser
@@ -92,7 +95,7 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
         raise MusicFileError(source, f"cannot render: {e}") from None
 
 
-def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0) -> dict:
+def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, load: int = 0) -> dict:
     if name == "spectrogram":
         from desktop_app.bench import spectrogram_bench
 
@@ -100,7 +103,7 @@ def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0) ->
     if name == "audio":
         from desktop_app.bench import audio_bench
 
-        return audio_bench.run(seconds)
+        return audio_bench.run(seconds, load)
     if name == "io":
         from desktop_app.bench import io_bench
 
@@ -124,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "render":
                 render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":
-                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds), indent=2))
+                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, load=args.load), indent=2))
             return 0
         args = _gui_parser().parse_args(argv)
         if args.screenshot is not None:

@@ -1,16 +1,25 @@
 """`desktop-app bench audio`: offline render speed, the output latency at the audition default,
 and output underflows during playback while a torch training job runs in a background thread of
-the same process (the worst case for the interpreter lock)."""
+the same process (the worst case for the interpreter lock). With `--load N`, instead: underflows
+while N CPU-bound processes run beside the app, at the default buffer and then with the buffer
+adapting (BufferPolicy), and the buffer size it ends at."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 
+from desktop_app.audio.buffer_policy import BufferPolicy
 from desktop_app.audio.engine import Engine
 from desktop_app.audio.render import SynthSettings
 from desktop_app.audio.schedule import build_schedule
+from desktop_app.audio.stream import DEFAULT_BLOCKSIZE, AudioOutput, AudioUnavailable
+from desktop_app.audio.synth import METRONOME_CHANNEL
 from desktop_app.music.song import Song
+
+POLL_SECONDS = 1 / 60  # the GUI polls the output at 60 Hz
+STREAM_SETTLE_SECONDS = 3.0  # a new PulseAudio stream stalls for up to 2 s before it settles
 
 
 def _chorale() -> Song:
@@ -68,8 +77,6 @@ def _train(stop: threading.Event, steps: list[int], job) -> None:
 
 
 def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blocksize: int) -> dict:
-    from desktop_app.audio.stream import AudioOutput, AudioUnavailable
-
     # Start-up work first, as the app does it: torch's first step loads kernels and spins up its
     # threads holding the interpreter lock for about 2 s; that is not the training measured.
     job = _model()
@@ -85,8 +92,7 @@ def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blo
     latency = output.latency
     end = int(song.duration_seconds * settings.sample_rate)
     engine.set_loop((0, end))
-    time.sleep(3.0)  # a new PulseAudio stream stalls for up to 2 s before it settles
-    output.underflows = 0
+    time.sleep(STREAM_SETTLE_SECONDS)
     engine.play()
     stop, steps = threading.Event(), [0]
     trainer = threading.Thread(target=_train, args=(stop, steps, job), daemon=True)
@@ -110,16 +116,102 @@ def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blo
         "underflows": underflows,
         "goal_underflows": 0,
         "playhead_inside_loop": 0 <= heard <= end,
+        "realtime_priority": _realtime(output),
     }
 
 
-def run(seconds: float = 60.0) -> dict:
+def _realtime(output) -> dict:
+    granted, what = output.realtime or (False, "no callback ran")
+    return {"granted": granted, "detail": what}
+
+
+def _busy(seconds: float) -> None:
+    """A CPU-bound process: spins until `seconds` have passed."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def _play_looped(song: Song, settings: SynthSettings, seconds: float, policy: BufferPolicy | None,
+                 blocksize: int) -> dict:
+    """Loop the song with metronome clicks for `seconds`, polling the output like the GUI does;
+    with a policy the buffer adapts. Underflows are those while playing."""
+    synth = settings.make_synth()
+    engine = Engine(synth, build_schedule(song, settings.sample_rate, True, METRONOME_CHANNEL))
+    try:
+        output = AudioOutput(engine, blocksize=blocksize, policy=policy)
+    except AudioUnavailable as e:
+        synth.close()
+        return {"error": f"no audio output: {e}"}
+    end = int(song.duration_seconds * settings.sample_rate)
+    engine.set_loop((0, end))
+    time.sleep(STREAM_SETTLE_SECONDS)
+    engine.play()
+    raises: list[dict] = []
+    last_raise_at, underflows_at_last_raise = 0.0, 0
+    t0 = time.monotonic()
+    while (now := time.monotonic()) - t0 < seconds:
+        size = output.adapt(now)
+        if size is not None:
+            last_raise_at, underflows_at_last_raise = now - t0, output.underflows
+            raises.append({"at_seconds": round(last_raise_at, 1), "blocksize": size,
+                           "underflows_so_far": output.underflows})
+        time.sleep(POLL_SECONDS)
+    elapsed = time.monotonic() - t0
+    result = {
+        "playback_seconds": round(elapsed, 1),
+        "underflows": output.underflows,
+        "final_blocksize": output.blocksize,
+        "final_output_latency_ms": round(output.latency * 1000, 2),
+        "still_playing": engine.playing and output.active,
+        "realtime_priority": _realtime(output),
+    }
+    if policy is not None:
+        result |= {"raises": raises, "underflows_after_last_raise": output.underflows - underflows_at_last_raise,
+                   "seconds_after_last_raise": round(elapsed - last_raise_at, 1)}
+    output.close()
+    synth.close()
+    return result
+
+
+def playback_beside_busy_processes(song: Song, settings: SynthSettings, seconds: float, load: int,
+                                   blocksize: int) -> dict:
+    """`load` busy-looping processes run beside playback for both phases: `seconds` at the
+    default buffer, then `seconds` with the buffer adapting from the same default."""
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process holding audio threads
+    workers = [spawn.Process(target=_busy, args=(2 * (seconds + STREAM_SETTLE_SECONDS) + 30,), daemon=True)
+               for _ in range(load)]
+    for worker in workers:
+        worker.start()
+    try:
+        default = _play_looped(song, settings, seconds, None, blocksize)
+        adaptive = _play_looped(song, settings, seconds, BufferPolicy(blocksize), blocksize)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.join()
+    return {
+        "busy_processes": load,
+        "cpu_cores": multiprocessing.cpu_count(),
+        "default_blocksize": blocksize,
+        "at_default_settings": default,
+        "adapting": adaptive,
+        "goal_underflows_after_adaptation": 0,
+    }
+
+
+def run(seconds: float = 60.0, load: int = 0) -> dict:
     song = _chorale()
     settings = SynthSettings()
-    return {
+    result = {
         "benchmark": "audio",
         "song": "bwv66.6",
         "sample_rate": settings.sample_rate,
         "render": render_speed(song, settings),
-        "playback_with_training": playback_under_load(song, settings, seconds, blocksize=256),
     }
+    if load:
+        result["playback_beside_busy_processes"] = playback_beside_busy_processes(
+            song, settings, seconds, load, DEFAULT_BLOCKSIZE)
+    else:
+        result["playback_with_training"] = playback_under_load(song, settings, seconds, blocksize=DEFAULT_BLOCKSIZE)
+    return result
