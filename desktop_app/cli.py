@@ -12,7 +12,7 @@ from desktop_app import __version__
 from desktop_app.music.errors import MusicFileError
 
 EXIT_ERROR = 2
-COMMANDS = ("convert", "render", "spectrogram", "bench")
+COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset")
 
 
 def _commands_epilog() -> str:
@@ -56,17 +56,32 @@ def _command_parser() -> argparse.ArgumentParser:
     spec.add_argument("output", type=Path, help="a .png file")
     spec.add_argument("--scale", choices=["mel", "cqt", "linear", "log"], default="cqt")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
-    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram"],
+    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset"],
                        help="io: MIDI import and export of a 10,000-note file; "
                        "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
                        "audio: render speed, output latency, underflows while torch trains; "
-                       "spectrogram: 3-minute file to image for mel and constant-Q")
+                       "spectrogram: 3-minute file to image for mel and constant-Q; "
+                       "dataset: files per second building a dataset of 2,000 MIDI files, cold and warm, beside symusic")
     bench.add_argument("--seconds", type=float, default=60.0, help="playback time under load (audio)")
     bench.add_argument("--load", type=int, default=0, metavar="N",
                        help="audio: run N CPU-bound processes beside playback and report underflows at the "
                        "default buffer and with the buffer adapting (each phase --seconds long)")
     bench.add_argument("--notes", type=int, help="notes in the benchmark song (io 10,000, pianoroll 20,000)")
     bench.add_argument("--runs", type=int, default=9, help="repetitions (frames for pianoroll); medians are reported")
+    bench.add_argument("--files", type=int, default=2000, help="MIDI files in the dataset benchmark's folder")
+    dataset = sub.add_parser("dataset", help="build datasets, show their statistics, register folders")
+    dataset_sub = dataset.add_subparsers(dest="action", required=True)
+    stats = dataset_sub.add_parser("stats", help="build (or load from the cache) a dataset and show its statistics")
+    stats.add_argument("dataset", help="chorales, folk, a name given with 'dataset add', or a folder")
+    stats.add_argument("--json", action="store_true", help="print everything as JSON (with each split's piece ids)")
+    stats.add_argument("--workers", type=int, help="parser processes (default: one per core)")
+    stats.add_argument("--exclude", default="empty,meter",
+                       help="outlier kinds to set aside, comma-separated from empty, range, length, meter ('' for none)")
+    add = dataset_sub.add_parser("add", help="register a folder of MIDI and MusicXML files as a dataset")
+    add.add_argument("folder", type=Path)
+    add.add_argument("--name", help="the dataset's name (default: the folder's name)")
+    dataset_sub.add_parser("list", help="list built-in and registered datasets").add_argument("--json", action="store_true")
+    dataset_sub.add_parser("remove", help="forget a registered folder (its files stay)").add_argument("name")
     return parser
 
 
@@ -95,7 +110,11 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
         raise MusicFileError(source, f"cannot render: {e}") from None
 
 
-def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, load: int = 0) -> dict:
+def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000, load: int = 0) -> dict:
+    if name == "dataset":
+        from desktop_app.bench import dataset_bench
+
+        return dataset_bench.run(files)
     if name == "spectrogram":
         from desktop_app.bench import spectrogram_bench
 
@@ -113,6 +132,34 @@ def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, lo
     return pianoroll_bench.run(notes or 20_000, max(runs, 20))
 
 
+def run_dataset(args: argparse.Namespace) -> None:
+    """`desktop-app dataset stats|add|list|remove`; a build shows its progress on a terminal."""
+    from desktop_app.ml import data
+    from desktop_app.ml.data.report import list_text, stats_text
+
+    if args.action == "add":
+        name = data.add_user_dataset(args.folder, args.name)
+        print(f"added dataset {name!r}: {args.folder.expanduser().resolve()}")
+    elif args.action == "remove":
+        data.remove_user_dataset(args.name)
+    elif args.action == "list":
+        rows = data.list_datasets()
+        print(json.dumps(rows, indent=2) if args.json else list_text(rows))
+    else:
+        def progress(done: int, total: int) -> None:
+            print(f"\rreading {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+        exclude = tuple(k.strip() for k in args.exclude.split(",") if k.strip())
+        unknown = sorted(set(exclude) - set(data.OUTLIER_KINDS))
+        if unknown:
+            raise MusicFileError("--exclude", f"unknown outlier kinds {', '.join(unknown)}; expected some of "
+                                 + ", ".join(data.OUTLIER_KINDS))
+        dataset = data.load_dataset(args.dataset, workers=args.workers, exclude=exclude,
+                                    progress=progress if sys.stderr.isatty() else None)
+        stats = data.dataset_stats(dataset)
+        print(json.dumps(stats, indent=1) if args.json else stats_text(stats))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -124,10 +171,12 @@ def main(argv: list[str] | None = None) -> int:
                 from desktop_app.ui.spectrogram.export import write_spectrogram_png
 
                 write_spectrogram_png(args.input, args.output, args.scale)
+            elif args.command == "dataset":
+                run_dataset(args)
             elif args.command == "render":
                 render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":
-                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, load=args.load), indent=2))
+                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, args.files, load=args.load), indent=2))
             return 0
         args = _gui_parser().parse_args(argv)
         if args.screenshot is not None:

@@ -22,7 +22,12 @@ class Piece:
     note's end, so the position of a step inside its bar means the same in every piece: a pickup
     sits before the first full bar's downbeat, not on it.
     `id` is a hash of the notes (transposition-free content), so the same music under two file
-    names has one id; the split is decided from it."""
+    names has one id; the split is decided from it.
+    `title` is the song's own title; `time_signatures` holds (step, numerator, denominator) for every
+    signature, empty when the source had no meter (then `downbeats` are only a 4/4 guess);
+    `seconds` is the length through the song's tempo map.
+    `group` ties pieces that must share a split although their notes differ a little (a chorale's
+    soprano line: the same chorale stored twice with an ornament changed); empty means the id alone."""
 
     id: str
     name: str
@@ -34,10 +39,19 @@ class Piece:
     key: str = ""
     tempo_bpm: float = 120.0
     voice_names: tuple[str, ...] = field(default_factory=tuple)
+    title: str = ""
+    time_signatures: tuple[tuple[int, int, int], ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+    group: str = ""
 
     @property
     def n_voices(self) -> int:
         return len(self.voice_names) if self.voice_names else int(self.notes[:, 0].max()) + 1 if len(self.notes) else 0
+
+    @property
+    def split_key(self) -> str:
+        """What the split is decided from: the group when there is one, else the id."""
+        return self.group or self.id
 
     @property
     def n_steps(self) -> int:
