@@ -141,8 +141,8 @@ class Playback(QObject):
         if raised is None:
             return
         self.prefs.blocksize = raised
-        self.message.emit(f"Audio kept dropping out: buffer raised to {raised} frames "
-                          f"({output.latency * 1000:.0f} ms latency)")
+        self.message.emit(f"Audio buffer raised to {raised} frames ({output.latency * 1000:.0f} ms) "
+                          f"after repeated dropouts")
         self.bufferRaised.emit(raised)
         self.stateChanged.emit()
 

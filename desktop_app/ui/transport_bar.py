@@ -1,6 +1,6 @@
 """The transport bar: return to start, play/pause, stop, loop, metronome, count-in, record,
 the position in bars:beats and minutes, the tempo, the master volume, the audio status and the
-output underflows (xruns) with the buffer size."""
+output underflows (xruns), with the buffer size in its tooltip."""
 
 from __future__ import annotations
 
@@ -116,13 +116,14 @@ class TransportBar(QWidget):
         self._show_xruns()
 
     def _show_xruns(self) -> None:
-        """Underflows while playing and the buffer size, as DAWs show xruns; red once there are some."""
+        """Underflows while playing, as DAWs show xruns, red once there are some; the buffer size
+        and the audio thread's priority in the tooltip."""
         output = self.playback.output
         self.xruns.setVisible(output is not None)
         if output is None:
             return
         n = self.playback.xruns
-        self.xruns.setText(f"{n} xrun{'s' * (n != 1)} · {output.blocksize} frames")
+        self.xruns.setText(f"{n} xrun{'s' * (n != 1)}")
         self.xruns.setStyleSheet("color: #c33" if n else "color: #777")
         granted, what = output.realtime or (False, "not known yet")
         self.xruns.setToolTip(
