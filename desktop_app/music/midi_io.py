@@ -1,20 +1,36 @@
 """Standard MIDI files in and out, through mido. Import splits each MIDI track by channel into
-tracks; export writes type 1 with a conductor track. A round trip keeps every note tick-exact."""
+tracks and reads the notes a player sounds; export writes type 1 with a conductor track so that a
+player sounds the notes as the roll shows them. docs/midi-files.md says how files are read.
+
+Reading notes, as a player does (music/midi_player.py is the reference): within a track, a note-off
+(or a note-on of velocity 0) ends every sounding note of its key and channel, so an extra strike
+never shifts the pairing; an off that finds nothing sounding, followed at the same tick by an on of
+that key, is the zero-length note it was written as (music21's grace notes) unless the track's next
+off of that key releases it (then it was a stray off before a real note); a note its own track
+never releases ends at the next off of its key and channel in another track, or when the file ends;
+a drum hit with no note-off anywhere is a short one. Type 0, 1 and 2 files are all read the same way:
+tracks side by side from tick 0, merged at one tick in track order, as FluidSynth plays them.
+Program changes and the sustain pedal (CC64) are kept over time; text is decoded as the file meant."""
 
 from __future__ import annotations
 
+import bisect
 import io
 import os
 import struct
-from collections import defaultdict, deque
+from collections import Counter, defaultdict
 
 import mido
 
+from desktop_app.music.controls import KEPT_CONTROLS, ControlChange, ProgramChange
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import atomic_write_bytes, read_file_bytes
 from desktop_app.music.gm import program_name
+from desktop_app.music.midi_player import written_zero_length
+from desktop_app.music.midi_text import text_encoding
 from desktop_app.music.note import Note
 from desktop_app.music.song import DEFAULT_US_PER_BEAT, KeySignature, Song, TempoChange, TimeSignature
+from desktop_app.music.sounding import CONTROL, note_events
 from desktop_app.music.track import DRUM_CHANNEL, Track
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".smf", ".kar")
@@ -61,24 +77,30 @@ _META = {"track_name", "time_signature", "key_signature", "set_tempo"}
 
 
 def _track_events(track: Track) -> list[tuple[int, int, str, dict]]:
+    """The track's set-up, program and controller changes and notes, so that a player sounds the
+    notes as the roll shows them (see music/sounding.py)."""
     ch = track.midi_channel
     events = [
-        (0, 0, "track_name", {"name": track.name}),
-        (0, 1, "program_change", {"channel": ch, "program": track.program}),
-        (0, 1, "control_change", {"channel": ch, "control": 7, "value": track.volume}),
-        (0, 1, "control_change", {"channel": ch, "control": 10, "value": track.pan}),
+        (0, -1, "track_name", {"name": track.name}),
+        (0, -1, "program_change", {"channel": ch, "program": track.program}),
+        (0, -1, "control_change", {"channel": ch, "control": 7, "value": track.volume}),
+        (0, -1, "control_change", {"channel": ch, "control": 10, "value": track.pan}),
     ]
-    # At one tick: note-offs of earlier notes, then note-ons, then offs of zero-length notes,
-    # so that first-on-first-off pairing on import rebuilds exactly these notes.
-    # Notes of one pitch that start together go shortest first, as import pairs them.
-    for n in sorted(track.notes, key=lambda n: (n.start, n.end)):
-        events.append((n.start, 3, "note_on", {"channel": ch, "note": n.pitch, "velocity": n.velocity}))
-        events.append((n.end, 2 if n.duration > 0 else 4, "note_off", {"channel": ch, "note": n.pitch}))
+    events += [(p.tick, CONTROL, "program_change", {"channel": ch, "program": p.program}) for p in track.programs]
+    events += [
+        (c.tick, CONTROL, "control_change", {"channel": ch, "control": c.control, "value": c.value})
+        for c in track.controls
+    ]
+    for tick, rank, pitch, velocity in note_events(track.notes):
+        if velocity:
+            events.append((tick, rank, "note_on", {"channel": ch, "note": pitch, "velocity": velocity}))
+        else:
+            events.append((tick, rank, "note_off", {"channel": ch, "note": pitch}))
     return events
 
 
 def _to_track(events: list[tuple[int, int, str, dict]]) -> mido.MidiTrack:
-    events.sort(key=lambda e: (e[0], e[1]))
+    events.sort(key=lambda e: (e[0], e[1]))  # stable: events of one tick and rank keep their order
     track = mido.MidiTrack()
     now = 0
     for tick, _, kind, fields in events:
@@ -154,28 +176,38 @@ def _looks_like_text(data: bytes) -> bool:
 
 
 def _song_from_mido(midi: mido.MidiFile, title: str) -> Song:
+    """Read notes as a player sounds them (see the module docstring and docs/midi-files.md)."""
+    encoding = text_encoding([_raw(m) for t in midi.tracks for m in t if m.type in _TEXT_META])
+    ppq = midi.ticks_per_beat
     tempos: dict[int, int] = {}
     signatures: dict[int, tuple[int, int]] = {}
     keys: dict[int, str] = {}
-    tracks: list[Track] = []
+    names: list[str] = []
+    notes: dict[tuple[int, int], list[Note]] = defaultdict(list)  # (track, channel) -> notes
+    setup: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)  # first volume and pan
+    changes: list[tuple[int, int, int, int, str, int]] = []  # (tick, track, seq, channel, kind, value)
+    offs: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)  # (channel, key) -> (tick, track)
+    unreleased: list[tuple[int, int, int, int, int]] = []  # (track, channel, key, start, velocity)
+    file_end = 0
     for index, mtrack in enumerate(midi.tracks):
         tick = 0
         name = ""
-        notes: dict[int, list[Note]] = defaultdict(list)
-        held: dict[tuple[int, int], deque] = defaultdict(deque)
-        programs: dict[int, int] = {}
-        volumes: dict[int, int] = {}
-        pans: dict[int, int] = {}
-        for msg in mtrack:
+        held: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+        zero = written_zero_length(mtrack)
+        for seq, msg in enumerate(mtrack):
             tick += msg.time
             kind = msg.type
             if kind == "note_on" and msg.velocity > 0:
-                held[(msg.channel, msg.note)].append((tick, msg.velocity))
+                if seq in zero:  # off, then on at one tick: the zero-length note it was written as
+                    notes[(index, msg.channel)].append(Note(msg.note, tick, 0, msg.velocity))
+                else:
+                    held[(msg.channel, msg.note)].append((tick, msg.velocity))
             elif kind == "note_off" or kind == "note_on":
-                queue = held.get((msg.channel, msg.note))
-                if queue:  # first on, first off: pairs overlapping notes of one pitch in order
-                    start, velocity = queue.popleft()
-                    notes[msg.channel].append(Note(msg.note, start, tick - start, velocity))
+                key = (msg.channel, msg.note)
+                offs[key].append((tick, index))
+                sounding = held.pop(key, None)
+                if sounding:  # an off ends every sounding note of its key, as a player does
+                    notes[(index, msg.channel)] += [Note(msg.note, s, tick - s, v) for s, v in sounding]
             elif kind == "set_tempo":
                 if msg.tempo > 0:
                     tempos[tick] = msg.tempo
@@ -185,46 +217,129 @@ def _song_from_mido(midi: mido.MidiFile, title: str) -> Song:
             elif kind == "key_signature":
                 keys[tick] = msg.key
             elif kind == "track_name":
-                name = name or msg.name.strip()
+                name = name or _decoded(msg, encoding).strip()
             elif kind == "program_change":
-                programs.setdefault(msg.channel, msg.program)
+                changes.append((tick, index, seq, msg.channel, "program", msg.program))
             elif kind == "control_change":
-                if msg.control == 7:
-                    volumes.setdefault(msg.channel, msg.value)
-                elif msg.control == 10:
-                    pans.setdefault(msg.channel, msg.value)
-        for (channel, pitch), queue in held.items():  # notes never released end with the track
-            for start, velocity in queue:
-                notes[channel].append(Note(pitch, start, tick - start, velocity))
-        channels = sorted(notes)
-        if not channels and index == 0 and name:
-            title = name  # a conductor track's name is the song's title
-        for channel in channels:
-            program = programs.get(channel, 0)
-            is_drum = channel == DRUM_CHANNEL
-            instrument = program_name(program, is_drum)
-            if len(channels) == 1:
-                label = name or instrument
-            else:
-                label = f"{name} ({instrument})" if name else instrument
-            tracks.append(
-                Track(
-                    name=label,
-                    program=program,
-                    channel=channel,
-                    is_drum=is_drum,
-                    notes=tuple(sorted(notes[channel], key=lambda n: (n.start, n.pitch))),
-                    volume=volumes.get(channel, 100),
-                    pan=pans.get(channel, 64),
-                )
-            )
+                if msg.control in KEPT_CONTROLS:
+                    changes.append((tick, index, seq, msg.channel, f"cc{msg.control}", msg.value))
+                elif msg.control in (7, 10):
+                    setup[(index, msg.channel)].setdefault("volume" if msg.control == 7 else "pan", msg.value)
+        for (channel, pitch), sounding in held.items():
+            unreleased += [(index, channel, pitch, s, v) for s, v in sounding]
+        names.append(name)
+        file_end = max(file_end, tick)
+    strikes: dict[tuple[int, int, int], list[int]] = defaultdict(list)
+    for index, channel, pitch, start, _ in unreleased:
+        strikes[(index, channel, pitch)].append(start)
+    for key_offs in offs.values():
+        key_offs.sort()
+    for index, channel, pitch, start, velocity in unreleased:
+        end = _release_tick(offs.get((channel, pitch), []), index, start)
+        if end is None and channel == DRUM_CHANNEL:  # a drum hit with no note-off: a short one,
+            later = strikes[(index, channel, pitch)]  # ending by the next strike of its key
+            after = later[bisect.bisect_right(later, start)] if later[-1] > start else None
+            end = start + max(1, ppq // 4) if after is None else min(start + max(1, ppq // 4), after)
+        notes[(index, channel)].append(Note(pitch, start, (file_end if end is None else end) - start, velocity))
+    if names and names[0] and not any(i == 0 for i, _ in notes):
+        title = names[0]  # a conductor track's name is the song's title
+    channels_of = Counter(index for index, _ in notes)
+    changes.sort(key=lambda c: c[:3])
+    tracks = [
+        _track(channel, names[index], channels_of[index] == 1, notes[(index, channel)], setup[(index, channel)],
+               _channel_changes(changes, notes, index, channel))
+        for index, channel in sorted(notes)
+    ]
     tempos.setdefault(0, DEFAULT_US_PER_BEAT)  # the standard's defaults hold until the first change
     signatures.setdefault(0, (4, 4))
     return Song(
-        ppq=midi.ticks_per_beat,
+        ppq=ppq,
         tempos=tuple(TempoChange(t, us) for t, us in sorted(tempos.items())),
         time_signatures=tuple(TimeSignature(t, n, d) for t, (n, d) in sorted(signatures.items())),
         keys=tuple(KeySignature(t, k) for t, k in sorted(keys.items())),
         tracks=tuple(tracks),
         title=title,
     )
+
+
+_TEXT_META = {"track_name", "instrument_name", "text", "copyright", "lyrics", "marker", "cue_marker", "program_name", "device_name"}
+
+
+def _raw(msg: mido.MetaMessage) -> bytes:
+    """The bytes of a text meta event as the file holds them (mido decodes them as Latin-1)."""
+    return (msg.name if hasattr(msg, "name") else msg.text).encode("latin-1")
+
+
+def _decoded(msg: mido.MetaMessage, encoding: str) -> str:
+    return _raw(msg).decode(encoding, errors="replace")
+
+
+def _release_tick(offs: list[tuple[int, int]], index: int, start: int) -> int | None:
+    """Where a player releases a note that track `index` began at `start` and never released:
+    the next note-off of its key and channel in the merged tracks (`offs`: sorted (tick, track)),
+    or None."""
+    i = bisect.bisect_right(offs, (start, index))
+    return offs[i][0] if i < len(offs) else None
+
+
+def _channel_changes(changes, notes, index: int, channel: int) -> list[tuple[int, str, int]]:
+    """The program and controller changes that reach track `index`'s notes on `channel`: its own,
+    and those of tracks that play no note on that channel (a set-up or conductor track), in the
+    order a player meets them."""
+    return [
+        (tick, kind, value)
+        for tick, i, _, ch, kind, value in changes
+        if ch == channel and (i == index or (i, channel) not in notes)
+    ]
+
+
+def _track(channel: int, name: str, only_channel: bool, notes: list[Note], setup: dict[str, int],
+           changes: list[tuple[int, str, int]]) -> Track:
+    """One channel of one MIDI track as a track; `only_channel`: the MIDI track plays no other."""
+    first = min(n.start for n in notes)
+    program = 0
+    programs: dict[int, int] = {}
+    controls: dict[tuple[int, int], int] = {}
+    for tick, kind, value in changes:
+        if kind == "program":
+            if tick <= first:
+                program = value  # in effect when the track's first note starts
+            else:
+                programs[tick] = value
+        else:
+            controls[(int(kind[2:]), tick)] = value
+    is_drum = channel == DRUM_CHANNEL
+    instrument = program_name(program, is_drum)
+    label = (name or instrument) if only_channel else (f"{name} ({instrument})" if name else instrument)
+    return Track(
+        name=label,
+        program=program,
+        channel=channel,
+        is_drum=is_drum,
+        notes=tuple(sorted(notes, key=lambda n: (n.start, n.pitch))),
+        volume=setup.get("volume", 100),
+        pan=setup.get("pan", 64),
+        programs=tuple(_program_changes(program, programs)),
+        controls=tuple(_control_changes(controls)),
+    )
+
+
+def _program_changes(program: int, changes: dict[int, int]) -> list[ProgramChange]:
+    """The changes that change something, the last of each tick."""
+    out = []
+    for tick, value in sorted(changes.items()):
+        if value != program:
+            out.append(ProgramChange(tick, value))
+            program = value
+    return out
+
+
+def _control_changes(changes: dict[tuple[int, int], int]) -> list[ControlChange]:
+    """Each controller's moves that change its value (from 0), the last of each tick, in time order."""
+    out = []
+    value_of: dict[int, int] = defaultdict(int)
+    for (control, tick), value in sorted(changes.items()):
+        if value != value_of[control]:
+            out.append(ControlChange(tick, control, value))
+            value_of[control] = value
+    return sorted(out, key=lambda c: (c.tick, c.control))

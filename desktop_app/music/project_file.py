@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app import __version__
+from desktop_app.music.controls import ControlChange, ProgramChange
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import atomic_write_bytes, read_file_bytes
 from desktop_app.music.limits import MAX_JSON_DEPTH, MAX_TICK, check_song
@@ -58,6 +59,8 @@ def project_bytes(project: Project) -> bytes:
                     "pan": t.pan,
                     "color": t.color,
                     "notes": [[n.pitch, n.start, n.duration, n.velocity] for n in t.notes],
+                    **({"programs": [[c.tick, c.program] for c in t.programs]} if t.programs else {}),
+                    **({"controls": [[c.tick, c.control, c.value] for c in t.controls]} if t.controls else {}),
                 }
                 for t in song.tracks
             ],
@@ -267,4 +270,18 @@ def _track(t: Any, where: str) -> Track:
         volume=_int(t.get("volume", 100), f"{where}.volume", 0, 127),
         pan=_int(t.get("pan", 64), f"{where}.pan", 0, 127),
         color=_color(t.get("color", ""), f"{where}.color"),
+        programs=tuple(
+            ProgramChange(_int(c[0], f"{where}.programs[{j}] tick", 0, BIG), _int(c[1], f"{where}.programs[{j}] program", 0, 127))
+            for j, c in enumerate(_list(t.get("programs", []), f"{where}.programs"))
+            if _list(c, f"{where}.programs[{j}]", 2)
+        ),
+        controls=tuple(
+            ControlChange(
+                _int(c[0], f"{where}.controls[{j}] tick", 0, BIG),
+                _int(c[1], f"{where}.controls[{j}] control", 0, 127),
+                _int(c[2], f"{where}.controls[{j}] value", 0, 127),
+            )
+            for j, c in enumerate(_list(t.get("controls", []), f"{where}.controls"))
+            if _list(c, f"{where}.controls[{j}]", 3)
+        ),
     )

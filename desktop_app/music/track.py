@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from desktop_app.music.controls import ControlChange, ProgramChange
 from desktop_app.music.note import Note
 
 DRUM_CHANNEL = 9  # MIDI channel 10, counted from zero
@@ -28,6 +29,8 @@ class Track:
     volume: int = 100
     pan: int = 64
     color: str = ""  # "#rrggbb", or "" for the default palette colour of the track's position
+    programs: tuple[ProgramChange, ...] = ()  # later program changes; `program` holds until the first
+    controls: tuple[ControlChange, ...] = ()  # controller moves over time (the sustain pedal)
 
     def with_notes(self, notes: tuple[Note, ...] | list[Note]) -> "Track":
         return replace(self, notes=tuple(notes))
