@@ -132,12 +132,23 @@ def _busy(seconds: float) -> None:
         pass
 
 
+class _CountingEngine(Engine):
+    """Counts the frames played, so a stalled stream shows as audio that fell behind the clock."""
+
+    frames_played = 0
+
+    def process(self, out, frames, dac_time=0.0):
+        super().process(out, frames, dac_time)
+        if self.playing:
+            self.frames_played += frames
+
+
 def _play_looped(song: Song, settings: SynthSettings, seconds: float, policy: BufferPolicy | None,
                  blocksize: int) -> dict:
     """Loop the song with metronome clicks for `seconds`, polling the output like the GUI does;
     with a policy the buffer adapts. Underflows are those while playing."""
     synth = settings.make_synth()
-    engine = Engine(synth, build_schedule(song, settings.sample_rate, True, METRONOME_CHANNEL))
+    engine = _CountingEngine(synth, build_schedule(song, settings.sample_rate, True, METRONOME_CHANNEL))
     try:
         output = AudioOutput(engine, blocksize=blocksize, policy=policy)
     except AudioUnavailable as e:
@@ -158,8 +169,10 @@ def _play_looped(song: Song, settings: SynthSettings, seconds: float, policy: Bu
                            "underflows_so_far": output.underflows})
         time.sleep(POLL_SECONDS)
     elapsed = time.monotonic() - t0
+    played = engine.frames_played / settings.sample_rate
     result = {
         "playback_seconds": round(elapsed, 1),
+        "audio_played_seconds": round(played, 1),  # less than playback_seconds: the stream stalled
         "underflows": output.underflows,
         "final_blocksize": output.blocksize,
         "final_output_latency_ms": round(output.latency * 1000, 2),
