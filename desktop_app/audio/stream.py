@@ -19,7 +19,7 @@ from desktop_app.audio.engine import Engine
 AUDITION_LATENCY = "low"  # about 10 ms on PulseAudio: clicks and drawn notes feel immediate
 DEFAULT_BLOCKSIZE = 256
 CLOCK_HISTORY = 64  # engine clocks of the latest blocks: enough to span the output latency
-REALTIME_PRIORITY = 10  # SCHED_FIFO priority asked for the callback thread (PulseAudio's own is 5)
+REALTIME_PRIORITY = 4  # for the callback thread: just under PulseAudio's own 5, never preempting the mixer
 
 
 class AudioUnavailable(RuntimeError):
