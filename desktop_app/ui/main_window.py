@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QThreadPool, Qt
+from PySide6.QtCore import QThreadPool, QTimer, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget
 
@@ -34,6 +34,7 @@ from desktop_app.ui.transport_bar import TransportBar
 from desktop_app.ui.song_overview import SongOverview
 from desktop_app.ui.spectrogram.panel import SpectrogramPanel
 from desktop_app.ui.track_list import TrackListPanel
+from desktop_app.ui.window_layout import ROLL_ROWS, place_on_screen, share_with_spectrogram
 
 
 def _filter(label: str, extensions: tuple[str, ...]) -> str:
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
             self.document, recovery_path or default_recovery_path(), self.settings.autosave_seconds, self
         )
         self.loading: Path | None = None  # a file being read on a worker thread
+        self._hovered_message = ""
         self.piano_roll = PianoRoll(self.document, self)
         self.setCentralWidget(self.piano_roll)
         self.overview = SongOverview(self)
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self.setAcceptDrops(True)
-        self.resize(1200, 780)
+        place_on_screen(self, self.screen().availableGeometry())
         self.document.songChanged.connect(self._song_changed)
         self.document.fileChanged.connect(self._update_title)
         self.autosaver.failed.connect(lambda why: self.statusBar().showMessage(f"Autosave failed: {why}", 10000))
@@ -119,6 +121,8 @@ class MainWindow(QMainWindow):
         self.piano_roll.keyPressed.connect(self.playback.key_down)
         self.piano_roll.keyReleased.connect(self.playback.key_up)
         self.piano_roll.noteAuditioned.connect(self.playback.audition)
+        self.piano_roll.noteHovered.connect(self._show_hovered_note)
+        self.docks["spectrogram"].visibilityChanged.connect(self._spectrogram_visibility)
         self.playback.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.playback.bufferRaised.connect(self.settings.set_blocksize)
         self.playback.stateChanged.connect(self._audio_changed)
@@ -160,7 +164,7 @@ class MainWindow(QMainWindow):
             placeholder.setMinimumHeight(60)
             self._add_dock(name, title, placeholder, area, shown)
         self.resizeDocks([self.docks["overview"]], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["tracks"]], [250], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["tracks"]], [300], Qt.Orientation.Horizontal)
 
     def _action(self, text: str, slot: Callable, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -266,13 +270,38 @@ class MainWindow(QMainWindow):
         self.overview.set_active_track(self.document.active_track)
         self.summary_label.setText(song_summary(song))
 
+    def _show_hovered_note(self, text: str) -> None:
+        """The note under the mouse in the status bar; leaving it clears only that message."""
+        bar = self.statusBar()
+        if text:
+            bar.showMessage(text)
+        elif bar.currentMessage() == self._hovered_message:
+            bar.clearMessage()
+        self._hovered_message = text
+
+    def _spectrogram_visibility(self, visible: bool) -> None:
+        """When the spectrogram opens, share the height so the roll keeps two octaves of rows."""
+        if visible:
+            QTimer.singleShot(0, self._share_with_spectrogram)
+
+    def _share_with_spectrogram(self) -> None:
+        share_with_spectrogram(self)
+        QTimer.singleShot(0, lambda: self.piano_roll.fit_rows(ROLL_ROWS))
+
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
         self.setWindowModified(self.document.dirty)
 
     def _show_loaded(self, project: Project, path: Path | None, dirty: bool = False, untitled_name: str = "Untitled") -> None:
+        self._reset_transport()
         self.document.load(project.song, path, project.view, dirty=dirty, untitled_name=untitled_name)
         self.piano_roll.request_fit()
+
+    def _reset_transport(self) -> None:
+        """A song that replaces another starts at its beginning, with no loop left from the old one."""
+        self.playback.pause()
+        self.playback.return_to_start()
+        self.piano_roll.state.set_loop(None)
 
     # ----- opening ------------------------------------------------------------------------
 
@@ -287,6 +316,7 @@ class MainWindow(QMainWindow):
 
     def new_document(self) -> None:
         if self.loading is None and self.maybe_save():
+            self._reset_transport()
             self.document.load(Song(), None)
             self.autosaver.discard()
 

@@ -75,9 +75,10 @@ def test_a_stem_dragged_back_to_its_velocity_is_no_step(qtbot, roll, document):
     x = stem_x(roll, LEAD[0])  # velocity 100
     qtbot.mousePress(lane, Left, NoMod, QPoint(x, 30))
     move(lane, QPointF(x, y_for(50)))
-    move(lane, QPointF(x, 19.6))
-    qtbot.mouseRelease(lane, Left, NoMod, QPoint(x, 20))
-    assert velocity_for(19.6) == 100
+    back = LANE_HEIGHT - 3 - 100 / 127 * USABLE  # where velocity 100 is
+    move(lane, QPointF(x, back))
+    qtbot.mouseRelease(lane, Left, NoMod, QPoint(x, round(back)))
+    assert velocity_for(back) == 100
     assert_no_step(document, before)
 
 

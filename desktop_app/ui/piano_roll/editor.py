@@ -28,6 +28,7 @@ class PianoRoll(QWidget):
     keyPressed = Signal(int)  # a keyboard key went down: sound it while held
     keyReleased = Signal(int)
     noteAuditioned = Signal(int, int)  # pitch, velocity: a note was drawn, moved, resized or transposed
+    noteHovered = Signal(str)  # the note under the mouse in words ("" when there is none)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +50,7 @@ class PianoRoll(QWidget):
         self._build_actions()
         self._layout()
         self.area.noteAuditioned.connect(self.noteAuditioned)
+        self.area.noteHovered.connect(self.noteHovered)
         self.keyboard.keyPressed.connect(self.keyPressed)
         self.keyboard.keyReleased.connect(self.keyReleased)
         self.keyboard.selectPitchRequested.connect(self.select_pitch)
@@ -204,6 +206,17 @@ class PianoRoll(QWidget):
         if self._fit_pending and self.area.isVisible():
             self._fit_pending = False
             self.zoom_fit()
+
+    def fit_rows(self, at_least: int) -> None:
+        """Fit the active track's pitch range to the rows' height, showing at least `at_least`
+        rows (after the roll changed height, e.g. when the spectrogram opened)."""
+        track, vp = self._track(), self.viewport
+        if track is None or not track.notes:
+            low, high = 48, 72
+        else:
+            low, high = int(track.note_array[:, 0].min()), int(track.note_array[:, 0].max())
+        extra = max(0, at_least - (high - low + 3))
+        vp.fit(vp.left_tick, vp.right_tick, low - extra // 2, high + extra - extra // 2, margin=0)
 
     def zoom_fit(self) -> None:
         track = self._track()

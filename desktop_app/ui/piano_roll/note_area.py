@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QWheelEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from desktop_app.audio.schedule import audible_tracks
 from desktop_app.music import edits
@@ -19,6 +19,7 @@ from desktop_app.music.scales import pitch_classes_of_key
 from desktop_app.ui.colours import mix, track_colour
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll import palette
+from desktop_app.ui.piano_roll.note_info import describe_note
 from desktop_app.ui.piano_roll.note_raster import RasterView, rasterise_notes
 from desktop_app.ui.piano_roll.state import RollState, Tool
 from desktop_app.ui.piano_roll.viewport import RollViewport
@@ -64,6 +65,7 @@ class Drag:
 
 class NoteArea(QWidget):
     noteAuditioned = Signal(int, int)  # pitch, velocity: a note was drawn, moved or resized
+    noteHovered = Signal(str)  # what the note under the mouse is, or "" when the mouse leaves notes
 
     def __init__(self, document: Document, viewport: RollViewport, state: RollState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +78,7 @@ class NoteArea(QWidget):
         self.mouse_pos: QPointF | None = None
         self._luts_for: tuple | None = None
         self._luts: tuple[np.ndarray, np.ndarray] | None = None
+        self.hovered = ""  # the description of the note under the mouse
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(200, 120)
@@ -417,6 +420,7 @@ class NoteArea(QWidget):
         d = self.drag
         if d is None:
             self._update_cursor(pos)
+            self._hover(pos)
             return
         if not d.started:
             if (pos - d.press).manhattanLength() < DRAG_START_PX:
@@ -520,9 +524,41 @@ class NoteArea(QWidget):
                 return
         super().mouseDoubleClickEvent(event)
 
+    def describe_at(self, pos: QPointF) -> str:
+        """The note under `pos` in words: the active track's, else another track's ghost."""
+        song = self.document.song
+        index, _ = self.note_at(pos)
+        if index is not None:
+            return describe_note(song, self.track.notes[index])
+        owner = self.ghost_at(pos)
+        if owner is None:
+            return ""
+        track = song.tracks[owner]
+        pitch, tick = self.viewport.y_to_pitch(pos.y()), self.viewport.x_to_tick(pos.x())
+        note = next(n for n in reversed(track.notes) if n.pitch == pitch and n.start <= tick < n.end)
+        return describe_note(song, note, track.name or f"Track {owner + 1}")
+
+    def _hover(self, pos: QPointF | None) -> None:
+        text = self.describe_at(pos) if pos is not None else ""
+        if text != self.hovered:
+            self.hovered = text
+            self.noteHovered.emit(text)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            text = self.describe_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
     def leaveEvent(self, event) -> None:
         self.mouse_tick = None
         self.mouse_pos = None
+        self._hover(None)
         super().leaveEvent(event)
 
     def _update_cursor(self, pos: QPointF) -> None:

@@ -16,7 +16,7 @@ from desktop_app.ui.piano_roll.note_area import commit_track_edit, plural
 from desktop_app.ui.piano_roll.palette import selection_colour
 from desktop_app.ui.piano_roll.viewport import RollViewport
 
-LANE_HEIGHT = 84
+LANE_HEIGHT = 64
 STEM_REACH_PX = 4
 
 

@@ -117,20 +117,25 @@ class SpectrogramPanel(QWidget):
         top.addWidget(import_button)
         top.addStretch(1)
         analysis.addStretch(1)
-        bottom = QHBoxLayout()
-        # The read-out takes the room that is left, and is cut short rather than widen the dock.
+        # The read-out has a line of its own, the dock's full width, so all it measures shows (the
+        # dock's width never depends on it); the status sits at the line's right end.
+        readout_line = QHBoxLayout()
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bottom.addWidget(self.readout, 1)
-        bottom.addWidget(self.status)
+        readout_line.addWidget(self.readout, 1)
+        readout_line.addWidget(self.status)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
         bottom.addWidget(QLabel("Iterations", self))
         bottom.addWidget(self.iterations_box)
         for button in (self.rebuild_button, self.export_rebuild_button, self.export_png_button):
             bottom.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)  # the read-out's line costs the image no height
         layout.addLayout(top)
         layout.addLayout(analysis)
         layout.addWidget(self.view, 1)
+        layout.addLayout(readout_line)
         layout.addLayout(bottom)
 
     # ----- settings -----------------------------------------------------------------------
@@ -322,4 +327,12 @@ class SpectrogramPanel(QWidget):
             if not chosen:
                 return False
             path = Path(chosen)
-        return self.view.grab().save(str(path))
+        from desktop_app.music.errors import MusicFileError
+        from desktop_app.ui.image_files import save_image
+
+        try:
+            save_image(self.view.grab(), path)
+        except MusicFileError as e:
+            self.message.emit(f"{e.path}: {e.reason}")
+            return False
+        return True
