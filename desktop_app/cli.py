@@ -36,6 +36,8 @@ def _gui_parser() -> argparse.ArgumentParser:
                         help="open the window with FILE (or the demo seed), save a PNG of it and exit")
     parser.add_argument("--play", metavar="SECONDS", type=float, default=0.0,
                         help="with --screenshot: play the song that long before the picture is taken")
+    parser.add_argument("--bars", metavar="N", type=int, default=0,
+                        help="with --screenshot: zoom the piano roll to the first N bars (and a pickup before them)")
     parser.add_argument("--version", action="version", version=f"desktop-app {__version__}")
     return parser
 
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot is not None:
             from desktop_app.ui.app import take_screenshot
 
-            take_screenshot(args.screenshot, args.file, args.play)
+            take_screenshot(args.screenshot, args.file, args.play, args.bars)
             return 0
         from desktop_app.ui.app import run_gui
 

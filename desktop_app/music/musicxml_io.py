@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from dataclasses import dataclass
 
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import read_file_bytes
@@ -121,9 +122,11 @@ def score_to_song(score, title: str = "", ppq: int = DEFAULT_PPQ) -> Song:
         for mm in everything.getElementsByClass(tempo.MetronomeMark)
         if mm.getQuarterBPM()
     }
-    signatures = {
-        ticks(ts.offset): (ts.numerator, ts.denominator) for ts in flat.getElementsByClass(meter.TimeSignature)
-    }
+    signatures = _bar_signatures(parts[0], ppq) if isinstance(score, stream.Score) else {}
+    if not signatures:  # a score without measures: its time signatures as they stand
+        signatures = {
+            ticks(ts.offset): (ts.numerator, ts.denominator) for ts in flat.getElementsByClass(meter.TimeSignature)
+        }
     keys = {}
     for ks in flat.getElementsByClass(m21key.KeySignature):
         keys[ticks(ks.offset)] = key_name(ks.sharps, isinstance(ks, m21key.Key) and ks.mode == "minor")
@@ -141,3 +144,68 @@ def score_to_song(score, title: str = "", ppq: int = DEFAULT_PPQ) -> Song:
         tracks=tuple(tracks),
         title=(name or title or "").strip(),
     )
+
+
+@dataclass
+class _Bar:
+    """One bar of a score as the app will count it: where it starts, how long it is, and the
+    signatures in force in its measures (two when a measure split across a change is joined)."""
+
+    start: int
+    length: int
+    signatures: list[tuple[int, int, int]]  # (numerator, denominator, full bar length in ticks)
+
+
+def _bar_signatures(part, ppq: int) -> dict[int, tuple[int, int]]:
+    """Time signatures at ticks that put the app's barlines where the score's bars begin.
+
+    A short first measure is a pickup: it gets a signature of its own length (1/4 for a quarter),
+    the MIDI way that `Meter` reads as bar 0 before the first downbeat. A bar split in two
+    measures (at a repeat sign or a change of metre: 3 beats, then 1) stays one bar. Any other
+    measure of odd length gets a signature of its length for that bar. A short last measure keeps
+    its signature: the song just ends. Empty when the part has no measures."""
+    from music21 import stream
+
+    measures = [m for m in part.getElementsByClass(stream.Measure)]
+    bars: list[_Bar] = []
+    current = None
+    for i, m in enumerate(measures):
+        current = m.timeSignature or current
+        numerator, denominator = (current.numerator, current.denominator) if current is not None else (4, 4)
+        full = round(4 * ppq * numerator / denominator)
+        start = round(float(m.offset) * ppq)
+        end = round(float(measures[i + 1].offset) * ppq) if i + 1 < len(measures) else start + round(float(m.duration.quarterLength) * ppq)
+        if end <= start:
+            continue
+        if bars and 0 < end - start < full and _is_open(bars[-1], len(bars) == 1) and bars[-1].length + end - start <= max(full, bars[-1].signatures[0][2]):
+            bars[-1].length += end - start  # the second part of a split bar
+            bars[-1].signatures.append((numerator, denominator, full))
+            continue
+        bars.append(_Bar(start, end - start, [(numerator, denominator, full)]))
+    signatures: dict[int, tuple[int, int]] = {}
+    in_force, exact = None, True
+    for index, bar in enumerate(bars):
+        fitting = [(n, d) for n, d, full in bar.signatures if full == bar.length]
+        if fitting or (index == len(bars) - 1 and index > 0 and bar.length < bar.signatures[0][2]):
+            signature = fitting[0] if fitting else bar.signatures[0][:2]
+        else:
+            signature = _signature_of_length(bar.length, bar.signatures[0][1], ppq)
+        if signature != in_force or not exact:
+            signatures[bar.start] = signature
+        in_force = signature
+        exact = round(4 * ppq * signature[0] / signature[1]) == bar.length
+    return signatures
+
+
+def _is_open(bar: _Bar, is_first: bool) -> bool:
+    """Whether a bar is shorter than its signature and can take the rest of a split bar (a
+    pickup cannot: it is the end of a bar that the score never began)."""
+    return not is_first and bar.length < bar.signatures[-1][2] and len(bar.signatures) == 1
+
+
+def _signature_of_length(length: int, denominator: int, ppq: int) -> tuple[int, int]:
+    """A time signature whose bar lasts `length` ticks, in the given beat unit or a finer one
+    (a power of two, as MIDI files need): 1/4 for a quarter note, 3/8 for a dotted quarter."""
+    while (length * denominator) % (4 * ppq) and denominator < 64:
+        denominator *= 2
+    return max(1, min(255, round(length * denominator / (4 * ppq)))), denominator

@@ -87,6 +87,13 @@ class Song:
     def key(self) -> KeySignature | None:
         return self.keys[0] if self.keys else None
 
+    @property
+    def time_signature(self) -> TimeSignature:
+        """The time signature of the first full bar: the song's metre (4/4 for a chorale that
+        opens with a 1/4 pickup)."""
+        ordered = sorted(self.time_signatures, key=lambda t: t.tick)
+        return ordered[1] if self.meter.first_bar == 0 else ordered[0]
+
     @cached_property
     def end_tick(self) -> int:
         return max((t.end_tick for t in self.tracks), default=0)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_app import APP_NAME, ORG_NAME, __version__
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.formats import read_any
+from desktop_app.music.timing import BarBeat
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.settings import AppSettings
 
@@ -37,10 +38,11 @@ def needs_offscreen() -> bool:
     )
 
 
-def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0) -> None:
+def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0, bars: int = 0) -> None:
     """Open the window with `file` (or the demo seed), save a PNG of it, close. With
     `play_seconds`, start the audio output and play that long first, so the picture shows a
-    playing song. Raises MusicFileError when the file cannot be read, before any window shows."""
+    playing song; with `bars`, the roll shows the first that many bars. Raises MusicFileError
+    when the file cannot be read, before any window shows."""
     if needs_offscreen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     project = read_any(file) if file is not None else None
@@ -56,6 +58,9 @@ def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0) -> 
         window.show()
         for _ in range(5):
             app.processEvents()
+        if bars > 0:
+            _show_first_bars(window, bars)
+            app.processEvents()
         if play_seconds > 0 and window.playback.start():
             window.playback.play()
             _wait(app, play_seconds)
@@ -65,6 +70,15 @@ def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0) -> 
         window.deleteLater()
     if not saved:
         raise MusicFileError(out, "cannot write the PNG there")
+
+
+def _show_first_bars(window: MainWindow, bars: int) -> None:
+    """Zoom the roll from the song's start to the end of full bar `bars` (a pickup comes first),
+    fitting the active track's pitches."""
+    song = window.document.song
+    notes = song.tracks[window.document.active_track].note_array if song.tracks else None
+    low, high = (int(notes[:, 0].min()), int(notes[:, 0].max())) if notes is not None and len(notes) else (48, 72)
+    window.piano_roll.viewport.fit(0, song.meter.tick_of(BarBeat(bars + 1, 1)), low, high)
 
 
 def _wait(app: QApplication, seconds: float) -> None:

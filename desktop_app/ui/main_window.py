@@ -65,7 +65,7 @@ LAYOUT_VERSION = 5  # bump when docks change, so an old saved layout is not appl
 
 def song_summary(song: Song) -> str:
     """One line for the status bar: tracks, notes, tempo, meter, key, length."""
-    ts = song.time_signatures[0]
+    ts = song.time_signature  # the metre after any pickup
     seconds = int(round(song.duration_seconds))
     parts = [
         f"{len(song.tracks)} track{'s' * (len(song.tracks) != 1)}",

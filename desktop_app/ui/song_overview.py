@@ -263,7 +263,7 @@ class SongOverview(QWidget):
         for n in range(0, len(bar_starts), line_every):  # lines at least 6 px apart, labels 40 px
             x = HEADER_WIDTH + int(bar_starts[n] * scale)
             if n % label_every == 0:
-                p.drawText(QPoint(x + 3, RULER_HEIGHT - 6), str(n + 1))
+                p.drawText(QPoint(x + 3, RULER_HEIGHT - 6), str(song.meter.bar_beat(bar_starts[n]).bar))
             lines.append(QLine(x, RULER_HEIGHT - (8 if n % label_every == 0 else 4), x, RULER_HEIGHT + body_h))
         p.setPen(grid)
         p.drawLines(lines)

@@ -54,16 +54,18 @@ class Ruler(QWidget):
             x = vp.tick_to_x(tick)
             if x < -60:
                 continue
+            number = meter.bar_beat(tick).bar  # as the score prints it: a pickup is bar 0
             if n % label_every == 0:
                 ticks_lines.append(QLineF(x, 8, x, self.height()))
-                p.drawText(QPointF(x + 3, 13), str(n + 1))
+                p.drawText(QPointF(x + 3, 13), str(number))
             if beat_px >= 30:
-                beats = meter.ticks_per_bar(tick) // meter.ticks_per_beat(tick)
-                for b in range(2, beats + 1):
-                    bx = vp.tick_to_x(tick + (b - 1) * meter.ticks_per_beat(tick))
+                for beat_tick in meter.beat_starts(tick):
+                    if beat_tick == tick:
+                        continue
+                    bx = vp.tick_to_x(beat_tick)
                     ticks_lines.append(QLineF(bx, self.height() - 6, bx, self.height()))
                     if beat_px >= 60:
-                        p.drawText(QPointF(bx + 2, self.height() - 8), f"{n + 1}.{b}")
+                        p.drawText(QPointF(bx + 2, self.height() - 8), f"{number}.{meter.bar_beat(beat_tick).beat}")
         p.drawLines(ticks_lines)
         x = vp.tick_to_x(self.state.playhead)
         p.setPen(QPen(QColor("#e0403a"), 2))
