@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from desktop_app.ml.data import load_dataset
+from desktop_app.ml.data.build import available_cores
 from desktop_app.music.midi_io import write_midi
 from desktop_app.music.note import Note
 from desktop_app.music.song import Song, TempoChange, TimeSignature
@@ -79,7 +80,7 @@ def run(n_files: int = 2000, workers: int | None = None) -> dict:
         "notes_written": notes_written,
         "generate_s": round(generate_s, 2),
         "cpu_count": os.cpu_count(),
-        "workers": workers or os.cpu_count(),
+        "workers": workers or available_cores(),
         "pieces": len(dataset.all_pieces),
         "unreadable": len(dataset.failures),
         "notes_read": notes_read,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from desktop_app.ml.data import piece_from_song
 from desktop_app.music.note import Note
 from desktop_app.music.song import KeySignature, Song, TempoChange, TimeSignature
+from desktop_app.music.timing import Meter
 from desktop_app.music.track import Track
 
 
@@ -73,3 +75,13 @@ def test_meterless_source_keeps_no_signatures():
 def test_empty_song_gives_an_empty_piece():
     piece = piece_from_song(Song(), "e", "e.mid")
     assert piece.notes.shape == (0, 5) and piece.n_steps == 0 and len(piece.downbeats) >= 1
+
+
+@pytest.mark.skipif(not hasattr(Meter, "barlines"), reason="needs the pickup-aware meter (music/timing.py)")
+def test_a_pickup_keeps_the_full_bars_meter_and_its_downbeat_before_the_start():
+    # A quarter-note pickup is written as 1/4 then 4/4; its bar's downbeat lies three beats before tick 0.
+    song = Song(time_signatures=(TimeSignature(0, 1, 4), TimeSignature(480, 4, 4)),
+                tracks=(Track(notes=(Note(67, 0, 480), Note(72, 480, 1920))),))
+    piece = piece_from_song(song, "p", "p.mid")
+    assert (piece.numerator, piece.denominator) == (4, 4) and piece.time_signatures == ((4, 4, 4),)
+    assert piece.downbeats.tolist() == [-12, 4, 20]

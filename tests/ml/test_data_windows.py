@@ -45,6 +45,14 @@ def test_a_pickup_gets_a_window_that_starts_a_bar_before_the_first_barline():
     assert got[1].downbeats.tolist() == [0]
 
 
+def test_a_pickup_bar_whose_downbeat_lies_before_the_start_is_a_window_of_its_own():
+    # The pickup-aware meter gives the pickup bar's downbeat a negative step: -12 for a quarter pickup.
+    piece = make_piece([(0, 67, 0, 4, 90), (0, 72, 4, 20, 90)], [-12, 4, 20])
+    got = list(windows([piece], 16, 16))
+    assert [w.start for w in got] == [-12, 4]
+    assert got[0].notes[:, 1:4].tolist() == [[67, 12, 16]] and got[0].downbeats.tolist() == [0]
+
+
 def test_held_notes_are_cut_to_the_window_only_when_asked():
     piece = make_piece([(0, 60, 0, 24, 90), (0, 62, 16, 20, 90)], [0, 16, 32])
     plain = list(windows([piece], 16, 16))

@@ -133,7 +133,7 @@ def _run(jobs: list, workers: int | None, take: Callable, cancel: Cancel | None)
     """Parse `jobs`, in this process when there are few, else in spawned worker processes that a
     cancel terminates at once. A worker that dies takes only its own batch with it: those units are
     listed as failures. If no worker can start at all (a script without a main guard), parse here."""
-    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    workers = min(workers or available_cores(), len(jobs))
     if workers <= 1 or len(jobs) < IN_PROCESS_BELOW:
         _run_here(jobs, take, cancel)
         return
@@ -177,6 +177,14 @@ def _run(jobs: list, workers: int | None, take: Callable, cancel: Cancel | None)
         for q in (tasks, results):
             q.cancel_join_thread()
             q.close()
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container or `taskset` can allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows
+        return os.cpu_count() or 1
 
 
 def _run_here(jobs: list, take: Callable, cancel: Cancel | None) -> None:

@@ -21,8 +21,10 @@ from desktop_app.music.errors import MusicFileError
 from desktop_app.music.files import atomic_write_bytes
 
 CACHE_ENV = "DESKTOP_APP_CACHE_DIR"
-# Bump when the conversion to Piece changes; the readers' own versions are part of the key too.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # bump when the cached layout changes
+# The modules whose code decides what a file becomes: editing any of them is a new parser version.
+_PARSER_MODULES = ("music/midi_io.py", "music/musicxml_io.py", "music/timing.py", "music/song.py",
+                   "ml/data/convert.py", "ml/data/build.py", "ml/data/piece.py")
 
 
 def _package_version(name: str) -> str:
@@ -32,7 +34,20 @@ def _package_version(name: str) -> str:
         return "none"
 
 
-PARSER_VERSION = f"piece{FORMAT_VERSION}-music21-{_package_version('music21')}-mido-{_package_version('mido')}"
+def _parser_version() -> str:
+    """The cache format, the readers' library versions and a hash of the app's own reading code."""
+    package = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for module in _PARSER_MODULES:
+        try:
+            digest.update((package / module).read_bytes())
+        except OSError:
+            digest.update(module.encode())
+    libraries = "-".join(f"{n}{_package_version(n)}" for n in ("music21", "mido", "numpy"))
+    return f"piece{FORMAT_VERSION}-{libraries}-{digest.hexdigest()[:12]}"
+
+
+PARSER_VERSION = _parser_version()
 
 
 def cache_dir() -> Path:

@@ -64,10 +64,11 @@ def piece_from_song(song: Song, name: str, source: str, *, has_meter: bool = Tru
     notes = quantised_notes(song)
     end_tick = int(max(song.end_tick, 1))
     downbeats = np.unique(tick_to_step(np.array(barline_ticks(song, end_tick)), song.ppq)).astype(np.int32)
-    signatures = tuple(
-        (int(tick_to_step(ts.tick, song.ppq)), ts.numerator, ts.denominator) for ts in song.time_signatures
-    )
-    first = song.time_signatures[0] if song.time_signatures else None
+    # A pickup is written as a short first signature (1/4 before 4/4): the piece's meter is the next.
+    pickup = bool(getattr(song.meter, "pickup_ticks", 0))
+    meters = song.time_signatures[1:] if pickup and len(song.time_signatures) > 1 else song.time_signatures
+    signatures = tuple((int(tick_to_step(ts.tick, song.ppq)), ts.numerator, ts.denominator) for ts in meters)
+    first = meters[0] if meters else None
     seconds = float(song.tempo_map.seconds(song.end_tick)) if song.tracks else 0.0
     return Piece(
         id=piece_id(notes),
