@@ -20,6 +20,7 @@ AUDITION_LATENCY = "low"  # about 10 ms on PulseAudio: clicks and drawn notes fe
 DEFAULT_BLOCKSIZE = 256
 CLOCK_HISTORY = 64  # engine clocks of the latest blocks: enough to span the output latency
 REALTIME_PRIORITY = 4  # for the callback thread: just under PulseAudio's own 5, never preempting the mixer
+SOUND_CLIENT_THREADS = ("threaded-ml", "pw-data-loop", "data-loop")  # libpulse's and PipeWire's I/O threads
 
 
 class AudioUnavailable(RuntimeError):
@@ -63,6 +64,7 @@ class AudioOutput:
         self.lost: str | None = None  # why the stream ended by itself, if it did
         self.realtime: tuple[bool, str] | None = None  # the callback thread's real-time request: granted, what
         self.callback_thread: int | None = None  # native id of the thread running the callback
+        self.client_threads: list[str] = []  # the sound system's threads in this process raised to real time
         self._device, self._latency = device, latency
         self._xruns = np.zeros(1, dtype=np.int64)  # output underflows while playing: the callback counts
         self._generation = 0  # which stream a finished callback belongs to
@@ -85,6 +87,7 @@ class AudioOutput:
             stream.start()
         except Exception as e:  # PortAudioError, ValueError for a bad device, ...
             raise AudioUnavailable(_reason(e)) from None
+        self.client_threads = raise_sound_client_threads()
         return stream
 
     def _reset_clock(self) -> None:
@@ -228,6 +231,28 @@ def request_realtime() -> tuple[bool, str]:
         except OSError as e:
             why = f"not permitted ({e.strerror or e})"
     return False, why
+
+
+def raise_sound_client_threads() -> list[str]:
+    """Real-time scheduling for the sound system's client threads in this process: libpulse's
+    mainloop carries every block to the server, and starved by busy processes it underflows as
+    surely as a slow callback. Returns the names of the threads raised; none where the system
+    does not permit it or has no /proc."""
+    raised = []
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return raised
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                name = f.read().strip()
+            if name in SOUND_CLIENT_THREADS and os.sched_getscheduler(int(tid)) == os.SCHED_OTHER:
+                os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+                raised.append(name)
+        except (OSError, ValueError, AttributeError):  # gone meanwhile, not permitted, not Linux
+            continue
+    return raised
 
 
 def _reason(error: Exception) -> str:

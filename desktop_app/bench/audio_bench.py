@@ -122,7 +122,7 @@ def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blo
 
 def _realtime(output) -> dict:
     granted, what = output.realtime or (False, "no callback ran")
-    return {"granted": granted, "detail": what}
+    return {"granted": granted, "detail": what, "sound_client_threads": output.client_threads}
 
 
 def _busy(seconds: float) -> None:

@@ -1,7 +1,8 @@
 """Underflows on a real device (the PulseAudio null sink of scripts/null-audio.sh): a callback made
 slow on purpose underflows, the underflows are counted, the stream reopens with a larger buffer
 and the song plays on from where it was; the callback thread (not the main one) asked for
-real-time scheduling and has it exactly when granted. Tolerant on purpose: behaviour, not timings."""
+real-time scheduling and has it exactly when granted, and so has libpulse's client thread, which
+carries the blocks to the server. Tolerant on purpose: behaviour, not timings."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from desktop_app.audio.buffer_policy import BufferPolicy
 from desktop_app.audio.engine import Engine
 from desktop_app.audio.schedule import build_schedule
-from desktop_app.audio.stream import AudioOutput, output_devices
+from desktop_app.audio import stream as stream_module
+from desktop_app.audio.stream import SOUND_CLIENT_THREADS, AudioOutput, output_devices
 
 from audio_helpers import melody, song_of
 
@@ -115,3 +117,39 @@ def test_the_callback_thread_asks_for_real_time_and_gets_what_it_reports(output)
         pytest.skip("no /proc to read the thread's scheduling from")
     assert (scheduling_policy(tid) in (os.SCHED_FIFO, os.SCHED_RR)) == granted, what
     assert scheduling_policy(threading.get_native_id()) == os.SCHED_OTHER  # the caller stays normal
+
+
+def sound_client_threads() -> dict[int, str]:
+    names = {}
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/comm") as f:
+            name = f.read().strip()
+        if name in SOUND_CLIENT_THREADS:
+            names[int(tid)] = name
+    return names
+
+
+def test_the_sound_systems_client_thread_runs_in_real_time_when_permitted(output):
+    if not os.path.exists("/proc/self/task"):
+        pytest.skip("no /proc to read the threads from")
+    threads = sound_client_threads()
+    if not threads:
+        pytest.skip("this sound system has no client thread of its own in the process")
+    granted = output.realtime[0]
+    if not granted:
+        assert output.client_threads == []
+        return
+    assert "threaded-ml" in output.client_threads or "data-loop" in " ".join(output.client_threads)
+    assert all(scheduling_policy(tid) == os.SCHED_FIFO for tid in threads), threads
+    output.reopen(512)  # a new stream, a new client thread: raised too
+    threads = sound_client_threads()
+    assert output.client_threads and all(scheduling_policy(tid) == os.SCHED_FIFO for tid in threads)
+
+
+def test_client_threads_stay_as_they_were_where_not_permitted(output, monkeypatch):
+    def refuse(pid, policy, param):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refuse)
+    monkeypatch.setattr(os, "sched_getscheduler", lambda pid: os.SCHED_OTHER)
+    assert stream_module.raise_sound_client_threads() == []

@@ -63,7 +63,9 @@ def test_the_tooltip_says_whether_the_audio_thread_runs_in_real_time(qtbot, wind
     qtbot.waitUntil(lambda: output.realtime is not None, timeout=START_MS)
     granted, what = output.realtime
     qtbot.waitUntil(lambda: what in window.transport.xruns.toolTip(), timeout=2000)
-    assert ("Audio thread: real-time priority" in window.transport.xruns.toolTip()) == granted
+    tip = window.transport.xruns.toolTip()
+    assert ("Audio thread: real-time priority" in tip) == granted
+    assert all(name in tip for name in output.client_threads)
 
 
 def test_repeated_xruns_while_playing_raise_the_buffer_and_the_song_plays_on(qtbot, window):
