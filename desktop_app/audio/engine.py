@@ -14,8 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
-from desktop_app.audio.schedule import NOTE_ON, Schedule
+from desktop_app.audio.schedule import CONTROL_CHANGE, NOTE_ON, PROGRAM, Schedule
 from desktop_app.audio.synth import METRONOME_CHANNEL
+from desktop_app.music.controls import SUSTAIN_PEDAL
 
 RELEASE_TAIL_SECONDS = 2.0  # playback keeps going this long past the last note, for releases
 
@@ -41,10 +42,12 @@ class Engine:
         self.loop: tuple[int, int] | None = None
         self.sounding: dict[tuple[int, int], int] = {}  # (channel, key) -> notes held
         self.live: set[tuple[int, int]] = set()
+        self.pedals: set[int] = set()  # channels whose sustain pedal the song holds down
         self.clip: np.ndarray | None = None  # (n, 2) float32 audio mixed in from song sample 0
         self.events_out: deque | None = None  # when set, applied events go here for MIDI out
         self.ended = False  # playback ran past the end and stopped by itself
         self._next = 0  # index of the next schedule event
+        self._changed = False  # whether a program or controller change moved a channel off its set-up
         self.clock = (0, 0.0, False)  # (song sample at block start, DAC time of that block, playing)
         self._setup_channels(schedule)
 
@@ -126,6 +129,7 @@ class Engine:
                 self._release()
                 self.position = self.loop[0]
                 self._next = sched.index_at(self.position)
+                self._chase()
         if self.loop is None and self.position > self.schedule.end + RELEASE_TAIL_SECONDS * self.sample_rate:
             self._release()
             self.playing = False
@@ -134,7 +138,11 @@ class Engine:
     def _event(self, sched: Schedule, i: int) -> None:
         channel, key = int(sched.channel[i]), int(sched.key[i])
         held = self.sounding
-        if sched.kind[i] == NOTE_ON:
+        kind = sched.kind[i]
+        if kind > NOTE_ON:
+            self._change(int(kind), channel, key, int(sched.velocity[i]))
+            return
+        if kind == NOTE_ON:
             self.synth.note_on(channel, key, int(sched.velocity[i]))
             held[(channel, key)] = held.get((channel, key), 0) + 1
         else:
@@ -147,8 +155,38 @@ class Engine:
         if self.events_out is not None:
             self.events_out.append((int(sched.kind[i]), channel, key, int(sched.velocity[i])))
 
+    def _change(self, kind: int, channel: int, key: int, value: int) -> None:
+        """A program change (`value` 1 on a drum channel) or a controller move."""
+        self._changed = True
+        if kind == PROGRAM:
+            if value:
+                self.synth.set_drum_channel(channel, key)
+            else:
+                self.synth.set_program(channel, key)
+        elif kind == CONTROL_CHANGE:
+            self.synth.control(channel, key, value)
+            if key == SUSTAIN_PEDAL:
+                if value >= 64:
+                    self.pedals.add(channel)
+                else:
+                    self.pedals.discard(channel)
+
+    def _chase(self) -> None:
+        """Give every channel the program and controller values the song has at the position, as
+        a player does when it starts in the middle (after a seek, a loop wrap, a new schedule)."""
+        changes = self.schedule.changes_before(self.position)
+        if changes or self._changed:
+            self._setup_channels(self.schedule)
+            for kind, channel, key, value in changes:
+                self._change(kind, channel, key, value)
+        self._changed = bool(changes)
+
     def _release(self) -> None:
-        """Note-off for every note the song left sounding (a loop wrap, a stop, a new schedule)."""
+        """Note-off for every note the song left sounding (a loop wrap, a stop, a new schedule),
+        and the sustain pedal up where the song held it down."""
+        for channel in self.pedals:
+            self.synth.control(channel, SUSTAIN_PEDAL, 0)
+        self.pedals.clear()
         for channel, key in self.sounding:
             self.synth.note_off(channel, key)
             if self.events_out is not None:
@@ -162,6 +200,7 @@ class Engine:
                 self.return_position = self.position
                 self.playing, self.ended = True, False
                 self._next = self.schedule.index_at(self.position)
+                self._chase()
         elif name == "pause":
             self.playing = False
             self._release()
@@ -175,6 +214,8 @@ class Engine:
             if not self.playing:
                 self.return_position = command[1]
             self._next = self.schedule.index_at(self.position)
+            if self.playing:
+                self._chase()
         elif name == "loop":
             self.loop = command[1]
         elif name == "schedule":
@@ -182,6 +223,8 @@ class Engine:
             self.schedule = command[1]
             self._setup_channels(command[1])
             self._next = self.schedule.index_at(self.position)
+            self._changed = False
+            self._chase()
         elif name == "on":
             self.synth.note_on(command[1], command[2], command[3])
             self.live.add((command[1], command[2]))

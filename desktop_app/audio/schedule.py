@@ -1,4 +1,5 @@
-"""The song as sample-stamped synth events: note-ons and note-offs of audible tracks, metronome
+"""The song as sample-stamped synth events: note-ons and note-offs of audible tracks (the same key
+events MIDI export writes, music/sounding.py), their program changes and sustain pedal, metronome
 clicks, and the channel set-up. Pure numpy, built off the audio thread and swapped in whole."""
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop_app.music.song import Song
+from desktop_app.music.sounding import CONTROL, OFF, ON, ZERO_OFF, ZERO_ON, note_event_array
 from desktop_app.music.track import Track
 
-NOTE_OFF, NOTE_ON = 0, 1
+# Event kinds. For PROGRAM, `key` is the program and `velocity` 1 on a drum channel; for CONTROL,
+# `key` is the controller and `velocity` its value.
+NOTE_OFF, NOTE_ON, PROGRAM, CONTROL_CHANGE = 0, 1, 2, 3
 CLICK_ACCENT_KEY, CLICK_KEY = 76, 77  # GM Hi and Low Wood Block
 CLICK_ACCENT_VELOCITY, CLICK_VELOCITY = 127, 90
 CLICK_SECONDS = 0.05
@@ -29,16 +33,18 @@ class ChannelSetup:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Events sorted by sample time; at one sample, note-offs come before note-ons."""
+    """Events sorted by sample time; at one sample, note-offs come first, then program and
+    controller changes, then zero-length notes, then note-ons (`rank`, music/sounding.py)."""
 
     time: np.ndarray  # int64 sample times
-    kind: np.ndarray  # NOTE_OFF or NOTE_ON
+    kind: np.ndarray  # NOTE_OFF, NOTE_ON, PROGRAM or CONTROL_CHANGE
     channel: np.ndarray
     key: np.ndarray
     velocity: np.ndarray
     channels: tuple[ChannelSetup, ...]
     sample_rate: int
     end: int  # sample where the last note ends
+    rank: np.ndarray | None = None  # order at one sample
 
     def __len__(self) -> int:
         return len(self.time)
@@ -46,6 +52,17 @@ class Schedule:
     def index_at(self, sample: int) -> int:
         """Index of the first event at or after `sample`."""
         return int(np.searchsorted(self.time, sample, side="left"))
+
+    def changes_before(self, sample: int) -> list[tuple[int, int, int, int]]:
+        """(kind, channel, key, velocity) of the last program change of each channel and the last
+        value of each controller before `sample`: what a player chases to start there."""
+        i = self.index_at(sample)
+        picked = np.flatnonzero(self.kind[:i] >= PROGRAM)
+        last: dict[tuple[int, int, int], tuple[int, int, int, int]] = {}
+        for j in picked:
+            kind, channel, key = int(self.kind[j]), int(self.channel[j]), int(self.key[j])
+            last[(kind, channel, -1 if kind == PROGRAM else key)] = (kind, channel, key, int(self.velocity[j]))
+        return list(last.values())
 
 
 def audible_tracks(song: Song) -> list[tuple[int, Track]]:
@@ -83,7 +100,7 @@ def click_events(song: Song, sample_rate: int, start_tick: int, end_tick: int, o
 def build_schedule(song: Song, sample_rate: int, metronome: bool = False, metronome_channel: int = 255) -> Schedule:
     """Every audible note of `song` as events at `sample_rate`; with `metronome`, a click on each
     beat up to the end of the last bar."""
-    times, kinds, channels, keys, velocities = [], [], [], [], []
+    times, kinds, channels, keys, velocities, ranks = [], [], [], [], [], []
     setups = []
     tempo = song.tempo_map
     audible = {i for i, _ in audible_tracks(song)}
@@ -93,16 +110,21 @@ def build_schedule(song: Song, sample_rate: int, metronome: bool = False, metron
         setups.append(ChannelSetup(channel, track.program, track.is_drum, track.volume, track.pan))
         if not track.notes or index not in audible:
             continue
-        arr = track.note_array
-        on = np.rint(np.asarray(tempo.seconds(arr[:, 1].astype(np.float64))) * sample_rate).astype(np.int64)
-        off = np.rint(np.asarray(tempo.seconds(arr[:, 2].astype(np.float64))) * sample_rate).astype(np.int64)
-        off = np.maximum(off, on + 1)  # a zero-length note still sounds for a moment
-        n = len(arr)
-        times += [on, off]
-        kinds += [np.full(n, NOTE_ON, np.int8), np.full(n, NOTE_OFF, np.int8)]
-        channels += [np.full(n, channel, np.int64)] * 2
-        keys += [arr[:, 0], arr[:, 0]]
-        velocities += [arr[:, 3], np.zeros(n, np.int64)]
+        events = _track_events(track)
+        tick = events[:, 0]
+        time = np.rint(np.asarray(tempo.seconds(tick.astype(np.float64))) * sample_rate).astype(np.int64)
+        rank = events[:, 1]
+        # A zero-length note sounds for one sample, unless a note of its key starts with it.
+        zero_off = rank == ZERO_OFF
+        if zero_off.any():
+            where = tick * 128 + events[:, 2]
+            time[zero_off & ~np.isin(where, where[rank == ON])] += 1
+        times.append(time)
+        kinds.append(events[:, 4].astype(np.int8))
+        channels.append(np.full(len(events), channel, np.int64))
+        keys.append(events[:, 2])
+        velocities.append(events[:, 3])
+        ranks.append(rank)
     if metronome:
         on, off, key, vel = click_events(song, sample_rate, 0, _end_of_last_bar(song))
         n = len(on)
@@ -111,7 +133,19 @@ def build_schedule(song: Song, sample_rate: int, metronome: bool = False, metron
         channels += [np.full(n, metronome_channel, np.int64)] * 2
         keys += [key, key]
         velocities += [vel, np.zeros(n, np.int64)]
-    return _sorted(times, kinds, channels, keys, velocities, tuple(setups), sample_rate)
+        ranks += [np.full(n, ON, np.int64), np.full(n, OFF, np.int64)]
+    return _sorted(times, kinds, channels, keys, velocities, tuple(setups), sample_rate, ranks)
+
+
+def _track_events(track: Track) -> np.ndarray:
+    """The track's key events, program changes and controller moves as an (n, 5) int64 array of
+    tick, rank, key, velocity (or value) and kind."""
+    keys = note_event_array(track.note_array)
+    kind = np.where((keys[:, 1] == ON) | (keys[:, 1] == ZERO_ON), NOTE_ON, NOTE_OFF)
+    rows = [(p.tick, CONTROL, p.program, int(track.is_drum), PROGRAM) for p in track.programs]
+    rows += [(c.tick, CONTROL, c.control, c.value, CONTROL_CHANGE) for c in track.controls]
+    changes = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    return np.concatenate([np.column_stack([keys, kind]), changes])
 
 
 def _end_of_last_bar(song: Song) -> int:
@@ -144,21 +178,29 @@ def with_count_in(schedule: Schedule, song: Song, start_sample: int, start_tick:
         [schedule.velocity, vel, np.zeros(n, np.int64)],
         schedule.channels,
         schedule.sample_rate,
+        [_ranks(schedule), np.full(n, ON, np.int64), np.full(n, OFF, np.int64)],
     )
     return merged, begin
 
 
-def _sorted(times, kinds, channels, keys, velocities, setups, sample_rate) -> Schedule:
+def _ranks(schedule: Schedule) -> np.ndarray:
+    if schedule.rank is not None:
+        return schedule.rank
+    return np.where(schedule.kind == NOTE_ON, ON, np.where(schedule.kind == NOTE_OFF, OFF, CONTROL)).astype(np.int64)
+
+
+def _sorted(times, kinds, channels, keys, velocities, setups, sample_rate, ranks) -> Schedule:
     if times:
         time = np.concatenate(times)
-        kind = np.concatenate(kinds)
-        order = np.lexsort((kind, time))  # by time, offs (0) before ons (1)
-        channel, key, velocity = (np.concatenate(x)[order] for x in (channels, keys, velocities))
-        time, kind = time[order], kind[order]
+        rank = np.concatenate(ranks).astype(np.int64)
+        order = np.lexsort((rank, time))  # by time, then offs, changes, zero-length notes, ons (stable)
+        kind, channel, key, velocity = (np.concatenate(x)[order] for x in (kinds, channels, keys, velocities))
+        time, rank = time[order], rank[order]
     else:
         time = np.zeros(0, np.int64)
         kind = np.zeros(0, np.int8)
-        channel = key = velocity = np.zeros(0, np.int64)
-    end = int(time.max()) if len(time) else 0
-    return Schedule(time, kind, channel.astype(np.int64), key.astype(np.int64), velocity.astype(np.int64),
-                    setups, sample_rate, end)
+        channel = key = velocity = rank = np.zeros(0, np.int64)
+    notes = kind <= NOTE_ON
+    end = int(time[notes].max()) if notes.any() else 0
+    return Schedule(time, kind.astype(np.int8), channel.astype(np.int64), key.astype(np.int64),
+                    velocity.astype(np.int64), setups, sample_rate, end, rank)

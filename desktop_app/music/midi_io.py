@@ -30,7 +30,7 @@ from desktop_app.music.midi_player import written_zero_length
 from desktop_app.music.midi_text import text_encoding
 from desktop_app.music.note import Note
 from desktop_app.music.song import DEFAULT_US_PER_BEAT, KeySignature, Song, TempoChange, TimeSignature
-from desktop_app.music.sounding import CONTROL, note_events
+from desktop_app.music.sounding import CONTROL, note_event_array
 from desktop_app.music.track import DRUM_CHANNEL, Track
 
 MIDI_EXTENSIONS = (".mid", ".midi", ".smf", ".kar")
@@ -91,7 +91,7 @@ def _track_events(track: Track) -> list[tuple[int, int, str, dict]]:
         (c.tick, CONTROL, "control_change", {"channel": ch, "control": c.control, "value": c.value})
         for c in track.controls
     ]
-    for tick, rank, pitch, velocity in note_events(track.notes):
+    for tick, rank, pitch, velocity in note_event_array(track.note_array).tolist():
         if velocity:
             events.append((tick, rank, "note_on", {"channel": ch, "note": pitch, "velocity": velocity}))
         else:

@@ -9,8 +9,9 @@ tick, so that it cuts none of them; one strictly inside a held key strikes and s
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterable
+
+import numpy as np
 
 from desktop_app.music.note import Note
 
@@ -19,62 +20,76 @@ from desktop_app.music.note import Note
 OFF, CONTROL, ZERO_ON, ZERO_OFF, ON = range(5)
 
 
-def _voices(notes: Iterable[Note]) -> list[tuple[Note, int, bool]]:
-    """Each note with the tick its sound ends and whether it is struck and released at once."""
-    by_pitch: dict[int, list[Note]] = defaultdict(list)
-    for n in notes:
-        by_pitch[n.pitch].append(n)
-    out = []
-    for group in by_pitch.values():
-        held = sorted((n for n in group if n.duration > 0), key=lambda n: n.start)
-        spans: list[list[int]] = []  # [start, end] of each stretch the key is held
-        for n in held:
-            if spans and n.start < spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], n.end)
-            else:
-                spans.append([n.start, n.end])
-        starts = [s for s, _ in spans]
-        for n in group:
-            i = _span_index(starts, n.start)
-            inside = i >= 0 and spans[i][0] <= n.start < spans[i][1]
-            if n.duration > 0:
-                out.append((n, spans[i][1], False))
-            elif inside and spans[i][0] < n.start:
-                out.append((n, spans[i][1], False))  # struck while the key is held: sounds with it
-            else:
-                out.append((n, n.start, True))
+_SHIFT = np.int64(1) << 32  # pitch * _SHIFT + tick orders by pitch, then tick
+
+
+def _sounded(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For notes as an (n, 4) array of pitch, start, end, velocity: the tick where each one's
+    sound ends, and whether it is struck and released at once."""
+    pitch, start, end = arr[:, 0], arr[:, 1], arr[:, 2]
+    sounded = end.copy()
+    instant = end == start
+    held = np.flatnonzero(~instant)
+    if len(held):
+        order = held[np.lexsort((start[held], pitch[held]))]
+        p, s, e = pitch[order], start[order], end[order]
+        reach = np.maximum.accumulate(p * _SHIFT + e) - p * _SHIFT  # latest end so far, per pitch
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (p[1:] != p[:-1]) | (s[1:] >= reach[:-1])  # a new held stretch of the key
+        first = np.flatnonzero(new)
+        span_end = np.maximum.reduceat(e, first)
+        sounded[order] = np.repeat(span_end, np.diff(np.append(first, len(order))))
+        zero = np.flatnonzero(instant)
+        if len(zero):  # one struck strictly inside a held stretch sounds with it
+            span_key = p[first] * _SHIFT + s[first]
+            i = np.searchsorted(span_key, pitch[zero] * _SHIFT + start[zero], side="right") - 1
+            ok = i >= 0
+            j = np.where(ok, i, 0)
+            inside = ok & (p[first][j] == pitch[zero]) & (s[first][j] < start[zero]) & (start[zero] < span_end[j])
+            sounded[zero[inside]] = span_end[j[inside]]
+            instant[zero[inside]] = False
+    return sounded, instant
+
+
+def note_event_array(arr: np.ndarray) -> np.ndarray:
+    """`note_events` for notes as an (n, 4) array of pitch, start, end, velocity (a track's
+    note_array): an (m, 4) int64 array of tick, rank, pitch, velocity."""
+    arr = np.asarray(arr, dtype=np.int64).reshape(-1, 4)
+    sounded, instant = _sounded(arr)
+    pitch, start, velocity = arr[:, 0], arr[:, 1], arr[:, 3]
+    struck, zero = ~instant, instant
+    offs = np.unique(pitch[struck] * _SHIFT + sounded[struck])  # one release per held stretch
+    zero_offs = np.unique(pitch[zero] * _SHIFT + start[zero])  # one for the notes struck at once
+    parts = [
+        _rows(offs % _SHIFT, OFF, offs // _SHIFT, 0),
+        _rows(start[zero], ZERO_ON, pitch[zero], velocity[zero]),
+        _rows(zero_offs % _SHIFT, ZERO_OFF, zero_offs // _SHIFT, 0),
+        _rows(start[struck], ON, pitch[struck], velocity[struck]),
+    ]
+    events = np.concatenate(parts).astype(np.int64).reshape(-1, 4)
+    return events[np.lexsort((events[:, 2], events[:, 1], events[:, 0]))]
+
+
+def _rows(tick: np.ndarray, rank: int, pitch: np.ndarray, velocity: np.ndarray | int) -> np.ndarray:
+    out = np.empty((len(tick), 4), dtype=np.int64)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = tick, rank, pitch, velocity
     return out
 
 
-def _span_index(starts: list[int], tick: int) -> int:
-    """Index of the last span starting at or before `tick`, or -1."""
-    lo, hi = 0, len(starts)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if starts[mid] <= tick:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo - 1
+def _array(notes: Iterable[Note]) -> np.ndarray:
+    return np.array([(n.pitch, n.start, n.end, n.velocity) for n in notes], dtype=np.int64).reshape(-1, 4)
 
 
 def note_events(notes: Iterable[Note]) -> list[tuple[int, int, int, int]]:
     """The notes as (tick, rank, pitch, velocity) key events in the order to send them, rank
     being OFF, ZERO_ON, ZERO_OFF or ON and velocity 0 for a release: one note-on per note and
     one note-off per held stretch of a key, so that a player sounds `sounding_notes(notes)`."""
-    events = set()
-    ons = []
-    for n, end, instant in _voices(notes):
-        if instant:
-            ons.append((n.start, ZERO_ON, n.pitch, n.velocity))
-            events.add((n.start, ZERO_OFF, n.pitch, 0))  # one release for all struck at once
-        else:
-            ons.append((n.start, ON, n.pitch, n.velocity))
-            events.add((end, OFF, n.pitch, 0))
-    return sorted([*events, *ons], key=lambda e: (e[0], e[1], e[2]))
+    return [tuple(e) for e in note_event_array(_array(notes)).tolist()]
 
 
 def sounding_notes(notes: Iterable[Note]) -> list[Note]:
     """The notes as a player sounds them from `note_events`: each from its start to where its
     key is released; equal to `notes` whenever overlapping notes of one key end together."""
-    return [n if end == n.end else Note(n.pitch, n.start, end - n.start, n.velocity) for n, end, _ in _voices(notes)]
+    notes = list(notes)
+    sounded, _ = _sounded(_array(notes))
+    return [n if end == n.end else Note(n.pitch, n.start, end - n.start, n.velocity) for n, end in zip(notes, sounded.tolist())]
