@@ -21,7 +21,7 @@ the sampler that turns the network into edit events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -34,7 +34,7 @@ from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
 
 @dataclass
 class ArcnnConfig:
-    """Roll size and network width; `presets` name the sizes offered in the training panel."""
+    """Roll size, network width and the corruption of training; PRESETS name the sizes offered."""
 
     steps: int = 128  # 8 bars of 4/4 at 16th notes
     low_pitch: int = 28  # E1: chorales span about C2..A5, with room to transpose
@@ -44,7 +44,8 @@ class ArcnnConfig:
     dropout: float = 0.1
     remove_range: tuple[float, float] = (0.0, 1.0)  # share of note cells removed by corruption
     add_range: tuple[float, float] = (0.01, 0.015)  # share of empty cells added by corruption
-    presets: dict[str, dict] = field(default_factory=lambda: dict(PRESETS), repr=False, compare=False)
+    hop: int = 64  # steps between training windows (4 bars)
+    transpose: int = 5  # augmentation: each training window moves by up to this many semitones
 
     @property
     def high_pitch(self) -> int:
@@ -97,11 +98,12 @@ def model_input(roll: np.ndarray, onsets: np.ndarray, metre: np.ndarray) -> torc
 
 
 def corrupt(
-    original: torch.Tensor, generator: torch.Generator, config: ArcnnConfig
+    original: torch.Tensor, generator: torch.Generator | None, config: ArcnnConfig
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Corrupt a batch of rolls (B, steps, pitches; 0/1 floats): per sample, remove a uniform share
     of the note cells in `config.remove_range` and add a uniform share of the empty cells in
-    `config.add_range`. Returns (corrupted, target) with target = corrupted XOR original."""
+    `config.add_range`. Returns (corrupted, target) with target = corrupted XOR original. With no
+    `generator`, torch's global one (seeded per step by the training loop)."""
     b = original.shape[0]
     lo, hi = config.remove_range
     remove_share = lo + (hi - lo) * torch.rand(b, 1, 1, generator=generator)
@@ -206,6 +208,99 @@ def batch_onsets(rolls: torch.Tensor, onsets: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------------
+# Training: what the registry and the training loop call (see desktop_app.ml.registry)
+
+Config = ArcnnConfig
+
+
+def build(config: ArcnnConfig) -> ArcnnNet:
+    return ArcnnNet(config)
+
+
+def window_roll(notes: np.ndarray, config: ArcnnConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Rolls of a window's notes ((n, 5) rows in steps from the window's start, voices merged):
+    the sounding cells and the onsets; pitches outside the model's range are left out."""
+    roll = np.zeros((config.steps, config.n_pitches), dtype=bool)
+    onsets = np.zeros_like(roll)
+    for _voice, pitch, start, end, _velocity in notes:
+        row = pitch - config.low_pitch
+        if 0 <= row < config.n_pitches and start < config.steps:
+            roll[max(start, 0):min(end, config.steps), row] = True
+            if start >= 0:
+                onsets[start, row] = True
+    return roll, onsets
+
+
+class Examples:
+    """Training windows of 8 bars, cut at barlines every `config.hop` steps, kept as byte rolls."""
+
+    def __init__(self, rolls: torch.Tensor, onsets: torch.Tensor, metre: torch.Tensor) -> None:
+        self.rolls, self.onsets, self.metre = rolls, onsets, metre
+
+    def __len__(self) -> int:
+        return len(self.rolls)
+
+    def batch(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"roll": self.rolls[indices].float(), "onsets": self.onsets[indices].float(),
+                "metre": self.metre[indices]}
+
+
+def make_examples(pieces: list, config: ArcnnConfig) -> Examples:
+    """Every 8-bar window of every piece (a window never spans two pieces, nor two splits)."""
+    from desktop_app.ml.data.windows import windows
+
+    rolls, onsets, metres = [], [], []
+    for w in windows(pieces, config.steps, config.hop, held_notes=True):
+        roll, ons = window_roll(w.notes, config)
+        if roll.any():
+            rolls.append(roll)
+            onsets.append(ons)
+            metres.append(metre_plane(config.steps, w.downbeats))
+    if not rolls:
+        shape = (0, config.steps, config.n_pitches)
+        return Examples(torch.zeros(shape, dtype=torch.uint8), torch.zeros(shape, dtype=torch.uint8),
+                        torch.zeros((0, config.steps)))
+    return Examples(torch.from_numpy(np.stack(rolls).astype(np.uint8)),
+                    torch.from_numpy(np.stack(onsets).astype(np.uint8)), torch.from_numpy(np.stack(metres)))
+
+
+def random_transpose(rolls: torch.Tensor, onsets: torch.Tensor, semitones: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Move each roll of a batch up or down by a random number of rows within `semitones`, never
+    pushing a note out of the range (torch's global generator, so the loop's seed fixes it)."""
+    if semitones <= 0:
+        return rolls, onsets
+    rows = rolls.amax(dim=1) > 0  # (B, pitches): rows in use
+    out_r, out_o = rolls.clone(), onsets.clone()
+    n = rolls.shape[2]
+    for i in range(rolls.shape[0]):
+        used = torch.nonzero(rows[i]).flatten()
+        if not len(used):
+            continue
+        low = max(-semitones, -int(used[0]))
+        high = min(semitones, n - 1 - int(used[-1]))
+        shift = int(torch.randint(low, high + 1, (1,)))
+        out_r[i] = torch.roll(rolls[i], shift, dims=1)
+        out_o[i] = torch.roll(onsets[i], shift, dims=1)
+    return out_r, out_o
+
+
+def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    """Corrupt the batch afresh, ask which cells to flip; metric: share of the model's top 10 cells
+    that are right flips."""
+    config = model.module.config if hasattr(model, "module") else model.config
+    original, onsets = batch["roll"], batch["onsets"]
+    if model.training:
+        original, onsets = random_transpose(original, onsets, config.transpose)
+    corrupted, target = corrupt(original, None, config)
+    planes = batch_planes(corrupted, batch_onsets(corrupted, onsets), batch["metre"])
+    logits = model(planes)
+    value = flip_loss(logits, target)
+    with torch.no_grad():
+        hit = topk_hit_rate(logits, target, 10)
+    return value, {"top10_flip_share": float(hit)}
+
+
+# ---------------------------------------------------------------------------------------------
 # The sampler: edit events
 
 
@@ -238,7 +333,8 @@ class _Caps:
     the check is O(1) except for a removal beside a sounding cell at the added-notes cap."""
 
     def __init__(self, original: np.ndarray, original_onsets: np.ndarray, knobs: SamplerKnobs) -> None:
-        self.original = original
+        self.original = original.copy()
+        self.onsets = original_onsets & original
         # Label each input note (a run of cells, split at onsets) with its number.
         begins = onset_plane(original, original_onsets)
         labels = (np.cumsum(begins.T.reshape(-1)).reshape(begins.T.shape) - 1).T
@@ -251,10 +347,12 @@ class _Caps:
         return int(len(np.unique(self.note_of[self.original & ~roll])))
 
     def added_notes(self, roll: np.ndarray) -> int:
-        """Runs of sounding cells on one pitch that hold no input cell."""
+        """Notes (runs of sounding cells on one pitch, split at the input's onsets, as they are read
+        back) that hold no input cell."""
         act = roll.T
         starts = act.copy()
         starts[:, 1:] &= ~act[:, :-1]
+        starts |= self.onsets.T & act
         run = np.cumsum(starts.reshape(-1)).reshape(act.shape)
         runs = np.unique(run[act])
         with_input = np.unique(run[act & self.original.T])
@@ -269,8 +367,9 @@ class _Caps:
         """Whether flipping cell (step, row) of `roll` keeps within the caps."""
         before = step > 0 and roll[step - 1, row]
         after = step + 1 < roll.shape[0] and roll[step + 1, row]
-        if not roll[step, row]:  # an addition starts a new added note only between two silences
-            return self.added < self.max_added or before or after
+        if not roll[step, row]:  # an addition joins the note before it, or one after it that is not an input onset
+            joins = before or (after and not self.onsets[step + 1, row])
+            return self.added < self.max_added or joins
         note = self.note_of[step, row]
         if note >= 0 and note not in self.touched and self.removed >= self.max_removed:
             return False
@@ -295,7 +394,46 @@ def _gumbel_order(logits: np.ndarray, allowed: np.ndarray, temperature: float, r
     return idx[np.argsort(-keys, kind="stable")]
 
 
-@torch.no_grad()
+def edit_window(
+    net: ArcnnNet,
+    roll: np.ndarray,
+    onsets: np.ndarray,
+    metre: np.ndarray,
+    editable: np.ndarray,
+    knobs: SamplerKnobs,
+    caps: _Caps,
+    rng: np.random.Generator,
+    start: int = 0,
+) -> Iterator[EditEvent]:
+    """Edit `roll` (steps x pitches, bool) in place inside the window of `net.config.steps` steps
+    from `start`, `knobs.iterations` times, each flip drawn from the model and allowed by `caps` and
+    `editable`. Yields each event (steps counted in `roll`) right after it is made."""
+    net.eval()
+    stop = start + net.config.steps
+    low = net.config.low_pitch
+    done = 0
+    with torch.no_grad():
+        while done < knobs.iterations:
+            window = roll[start:stop]
+            planes = model_input(window, onset_plane(window, onsets[start:stop]), metre[start:stop])
+            logits = net(planes)[0].numpy()
+            took = 0
+            for cell in _gumbel_order(logits, editable[start:stop], knobs.temperature, rng):
+                step, row = divmod(int(cell), roll.shape[1])
+                step += start
+                if not caps.allows(roll, step, row):
+                    continue
+                roll[step, row] = ~roll[step, row]
+                caps.update(roll)
+                yield EditEvent(done, step, low + row, bool(roll[step, row]))
+                done += 1
+                took += 1
+                if took >= knobs.edits_per_pass or done >= knobs.iterations:
+                    break
+            if took == 0:
+                return  # nothing the caps allow
+
+
 def sample_edits(
     net: ArcnnNet,
     roll: np.ndarray,
@@ -306,31 +444,12 @@ def sample_edits(
 ) -> Iterator[tuple[EditEvent, np.ndarray]]:
     """Run the sampler on one window: yield each edit event with the roll after it, so a caller can
     animate them and stop between two. `editable` (steps x pitches, bool) limits edits to a region."""
-    net.eval()
-    rng = np.random.default_rng(knobs.seed)
     roll = roll.astype(bool).copy()
-    original = roll.copy()
-    caps = _Caps(original, onsets.astype(bool), knobs)
+    onsets = onsets.astype(bool)
+    caps = _Caps(roll, onsets, knobs)
     editable = np.ones_like(roll) if editable is None else editable.astype(bool)
-    low = net.config.low_pitch
-    done = 0
-    while done < knobs.iterations:
-        planes = model_input(roll, onset_plane(roll, onsets.astype(bool)), metre)
-        logits = net(planes)[0].numpy()
-        took = 0
-        for cell in _gumbel_order(logits, editable, knobs.temperature, rng):
-            step, row = divmod(int(cell), roll.shape[1])
-            if not caps.allows(roll, step, row):
-                continue
-            roll[step, row] = ~roll[step, row]
-            caps.update(roll)
-            yield EditEvent(done, step, low + row, bool(roll[step, row])), roll.copy()
-            done += 1
-            took += 1
-            if took >= knobs.edits_per_pass or done >= knobs.iterations:
-                break
-        if took == 0:
-            return  # nothing the caps allow
+    for event in edit_window(net, roll, onsets, metre, editable, knobs, caps, np.random.default_rng(knobs.seed)):
+        yield event, roll.copy()
 
 
 @torch.no_grad()
