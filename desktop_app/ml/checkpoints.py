@@ -152,6 +152,11 @@ def _json(path: Path) -> dict:
     return value
 
 
+def read_config(directory: str | Path) -> dict:
+    """A checkpoint folder's config.json, without reading its weights."""
+    return _json(Path(directory) / CONFIG)
+
+
 def _text(path: Path) -> str:
     return path.read_text(errors="replace") if path.is_file() else ""
 
@@ -177,7 +182,7 @@ def load_training_state(directory: str | Path, model: torch.nn.Module, optimizer
         raise CheckpointError(directory, "cannot resume: the checkpoint holds no optimizer state")
     state = _json(directory / TRAINING_STATE)
     optimizer.load_state_dict(unflatten_optimizer_state(_safetensors(directory / OPTIMIZER), state["optimizer"]))
-    return {**state, "config": checkpoint.config}
+    return state
 
 
 def step_directory(run_dir: str | Path, step: int) -> Path:

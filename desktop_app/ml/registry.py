@@ -47,7 +47,7 @@ def model_names() -> list[str]:
 def model_entry(name: str) -> ModelEntry:
     _load_registrations()
     if name not in _MODELS:
-        raise KeyError(f"unknown model {name!r} (known: {', '.join(sorted(_MODELS)) or 'none'})")
+        raise ValueError(f"unknown model {name!r} (known: {', '.join(sorted(_MODELS)) or 'none'})")
     return _MODELS[name]
 
 
@@ -64,5 +64,5 @@ def make_config(name: str, preset: str, **overrides):
     """The model's Config for a size preset, with any fields overridden."""
     module = get_model(name)
     if preset not in module.PRESETS:
-        raise KeyError(f"model {name!r} has no preset {preset!r} (presets: {', '.join(module.PRESETS)})")
+        raise ValueError(f"model {name!r} has no preset {preset!r} (presets: {', '.join(module.PRESETS)})")
     return module.Config(**{**module.PRESETS[preset], **overrides})

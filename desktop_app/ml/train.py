@@ -25,7 +25,7 @@ import torch.distributed as dist
 
 from desktop_app.ml import checkpoints
 from desktop_app.ml.data.piece import Piece
-from desktop_app.ml.progress import Eta, one_line
+from desktop_app.ml.progress import Eta, format_seconds, one_line
 from desktop_app.ml.registry import get_model, make_config
 
 
@@ -87,10 +87,16 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def load_pieces(data: str, control: Control) -> Pieces:
-    """The train and validation pieces of a dataset name or folder."""
+    """The train and validation pieces of a dataset name or folder. Under torchrun rank 0 builds
+    the dataset first and the others then read it from the cache."""
     from desktop_app.ml.data import load_dataset
 
+    distributed = dist.is_available() and dist.is_initialized()
+    if distributed and dist.get_rank() != 0:
+        dist.barrier()
     dataset = load_dataset(data, cancel=control.stop_requested)
+    if distributed and dist.get_rank() == 0:
+        dist.barrier()
     return dataset.split("train"), dataset.split("valid")
 
 
@@ -144,7 +150,7 @@ class RunLog:
         step = row["step"]
         for name, value in row.items():
             if name.startswith(LOGGED_PREFIXES):
-                self.csv.writerow([step, f"{row['seconds']:.3f}", name, f"{value:.6g}"])
+                self.csv.writerow([step, f"{row['seconds']:.3f}", name, repr(float(value))])
                 self.tensorboard.add_scalar(name, value, step)
         self.file.flush()
 
@@ -240,11 +246,11 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
         latest = checkpoints.latest_checkpoint(run_dir)
         if latest is None:
             raise checkpoints.CheckpointError(run_dir, "nothing to resume: the run folder holds no checkpoint")
-        state = checkpoints.load_training_state(latest, model, optimizer)
-        saved = state["config"].get("train", {})
+        saved = checkpoints.read_config(latest)
         if (saved.get("model"), saved.get("preset")) != (config.model, config.preset):
             raise checkpoints.CheckpointError(latest, f"cannot resume: it trained {saved.get('model')} "
                                               f"({saved.get('preset')}), not {config.model} ({config.preset})")
+        state = checkpoints.load_training_state(latest, model, optimizer)
         start_step, best_valid, seconds_before = state["step"], state["best_valid_loss"], state["seconds"]
     raw_model = model
     if world_size > 1:
@@ -274,9 +280,6 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
     for step in range(start_step + 1, config.steps + 1):
         while control.paused() and not control.stop_requested():
             time.sleep(0.05)
-        if control.stop_requested():
-            stopped, step = True, step - 1
-            break
         t0 = time.perf_counter()
         seed_step(config.seed, step, rank)
         lr = lr_at(step, config)
@@ -289,10 +292,12 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
         if config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
-        train_loss = loss.detach()
+        # the mean loss over ranks, and whether any rank was asked to stop: one collective a step
+        shared = torch.tensor([loss.item(), float(control.stop_requested())], dtype=torch.float64, device=device)
         if world_size > 1:
-            dist.all_reduce(train_loss, op=dist.ReduceOp.AVG)
-        row = {"step": step, "train/loss": train_loss.item(), "lr": lr, **{f"train/{k}": v for k, v in metrics.items()}}
+            dist.all_reduce(shared)
+        train_loss, stopped = shared[0].item() / world_size, shared[1].item() > 0
+        row = {"step": step, "train/loss": train_loss, "lr": lr, **{f"train/{k}": v for k, v in metrics.items()}}
         step_seconds += time.perf_counter() - t0
         steps_done += 1
 
@@ -313,6 +318,8 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
             log.write(row)
             if on_metrics is not None:
                 on_metrics(row)
+        if stopped:
+            break
 
     if master and step > saved_step:  # stopped between checkpoints: keep where it got to
         save(checkpoints.step_directory(run_dir, step), step)
@@ -365,3 +372,55 @@ def train_in_child(config: TrainConfig, pieces: Pieces | None, queue, stop, paus
         queue.put(("failed", one_line(e)))
     else:
         queue.put(("finished", result))
+
+
+# ----------------------------------------------------------------------------- the terminal
+
+class TerminalControl(Control):
+    """Ctrl+C asks the loop to stop after its step and save a checkpoint; a second one interrupts."""
+
+    def __init__(self) -> None:
+        import signal
+
+        self.stop = False
+        self.previous = signal.signal(signal.SIGINT, self._interrupt)
+
+    def _interrupt(self, signum, frame) -> None:
+        import signal
+
+        self.stop = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def stop_requested(self) -> bool:
+        return self.stop
+
+
+class TerminalProgress:
+    """A one-line progress bar with the loss and the time left on a terminal, and a line per
+    evaluation (the only lines when the output is not a terminal)."""
+
+    def __init__(self, stream=None, width: int = 24) -> None:
+        self.stream, self.width = stream or sys.stderr, width
+        self.live = self.stream.isatty()
+        self.last_draw = 0.0
+
+    def __call__(self, row: dict) -> None:
+        step, total = row["step"], row["total_steps"]
+        done = int(self.width * step / total)
+        valid = f" valid {row['valid/loss']:.4f}" if "valid/loss" in row else ""
+        text = (f"step {step}/{total} [{'#' * done}{'.' * (self.width - done)}] loss {row['train/loss']:.4f}{valid}"
+                f" lr {row['lr']:.2e} ETA {format_seconds(row['eta_seconds'])}")
+        if "valid/loss" in row or step == total:
+            self.stream.write(("\r" if self.live else "") + text + "\n")
+        elif self.live and time.monotonic() - self.last_draw > 0.1:
+            self.stream.write("\r" + text)
+            self.last_draw = time.monotonic()
+        self.stream.flush()
+
+
+def train_headless(config: TrainConfig, threads: int | None = None) -> dict:
+    """`desktop-app train`: the same loop with a progress bar, stopping cleanly on Ctrl+C."""
+    if threads:
+        torch.set_num_threads(threads)
+    master = int(os.environ.get("RANK", "0")) == 0
+    return train(config, on_metrics=TerminalProgress() if master else None, control=TerminalControl())
