@@ -299,7 +299,7 @@ def _track(channel: int, name: str, only_channel: bool, notes: list[Note], setup
     first = min(n.start for n in notes)
     program = 0
     programs: dict[int, int] = {}
-    controls: dict[tuple[int, int], int] = {}
+    controls: list[ControlChange] = []
     for tick, kind, value in changes:
         if kind == "program":
             if tick <= first:
@@ -307,7 +307,7 @@ def _track(channel: int, name: str, only_channel: bool, notes: list[Note], setup
             else:
                 programs[tick] = value
         else:
-            controls[(int(kind[2:]), tick)] = value
+            controls.append(ControlChange(tick, int(kind[2:]), value))
     is_drum = channel == DRUM_CHANNEL
     instrument = program_name(program, is_drum)
     label = (name or instrument) if only_channel else (f"{name} ({instrument})" if name else instrument)
@@ -334,12 +334,13 @@ def _program_changes(program: int, changes: dict[int, int]) -> list[ProgramChang
     return out
 
 
-def _control_changes(changes: dict[tuple[int, int], int]) -> list[ControlChange]:
-    """Each controller's moves that change its value (from 0), the last of each tick, in time order."""
+def _control_changes(changes: list[ControlChange]) -> list[ControlChange]:
+    """The moves that change a controller's value (from 0), in order: a pedal lifted and pressed
+    again at one tick stays two moves, as a player hears them."""
     out = []
     value_of: dict[int, int] = defaultdict(int)
-    for (control, tick), value in sorted(changes.items()):
-        if value != value_of[control]:
-            out.append(ControlChange(tick, control, value))
-            value_of[control] = value
-    return sorted(out, key=lambda c: (c.tick, c.control))
+    for change in changes:
+        if change.value != value_of[change.control]:
+            out.append(change)
+            value_of[change.control] = change.value
+    return out

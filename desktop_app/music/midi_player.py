@@ -107,7 +107,7 @@ def play(midi: mido.MidiFile) -> Performance:
     zero = {(index, seq) for index, track in enumerate(midi.tracks) for seq in written_zero_length(track)}
     programs: dict[int, int] = defaultdict(int)
     tempos: dict[int, int] = {}
-    pedals: dict[int, dict[int, int]] = defaultdict(dict)
+    pedals: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for tick, index, seq, msg in events:
         kind = msg.type
         if kind == "note_on" and msg.velocity > 0:
@@ -122,24 +122,35 @@ def play(midi: mido.MidiFile) -> Performance:
         elif kind == "program_change":
             programs[msg.channel] = msg.program
         elif kind == "control_change" and msg.control == SUSTAIN_PEDAL:
-            pedals[msg.channel][tick] = msg.value
+            pedals[msg.channel].append((tick, msg.value))
         elif kind == "set_tempo" and msg.tempo > 0:
             tempos[tick] = msg.tempo
     return Performance(
         voices=[Voice(*v) for v in voices],
         tempos=_changes(tempos, DEFAULT_US_PER_BEAT),
-        pedals={ch: p for ch, changes in sorted(pedals.items()) if (p := _changes(changes, 0, keep_first=False))},
+        pedals={ch: p for ch, moves in sorted(pedals.items()) if (p := _moves(moves))},
         end=end,
     )
 
 
-def _changes(values: dict[int, int], default: int, keep_first: bool = True) -> list[tuple[int, int]]:
-    """(tick, value) where the value changes, starting from `default` (listed at tick 0 when
-    `keep_first`): two maps that sound alike compare equal."""
+def _changes(values: dict[int, int], default: int) -> list[tuple[int, int]]:
+    """(tick, value) where the value changes, from `default` at tick 0: two tempo maps that
+    sound alike compare equal."""
     out = [(0, default)]
     for tick, value in sorted(values.items()):
         if value != out[-1][1]:
             out.append((tick, value))
     if out[1:] and out[1][0] == 0:
         out.pop(0)
-    return out if keep_first else [c for c in out if c != (0, default)]
+    return out
+
+
+def _moves(moves: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pedal moves that change its value (from up), in order; a lift and press at one tick
+    stay two moves."""
+    out, value = [], 0
+    for tick, v in moves:
+        if v != value:
+            out.append((tick, v))
+            value = v
+    return out
