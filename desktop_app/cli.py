@@ -68,6 +68,8 @@ def _command_parser() -> argparse.ArgumentParser:
     bench.add_argument("--load", type=int, default=0, metavar="N",
                        help="audio: run N CPU-bound processes beside playback and report underflows at the "
                        "default buffer and with the buffer adapting (each phase --seconds long)")
+    bench.add_argument("--no-realtime", action="store_true",
+                       help="audio: ask for no real-time scheduling, as on a system that does not permit it")
     bench.add_argument("--notes", type=int, help="notes in the benchmark song (io 10,000, pianoroll 20,000)")
     bench.add_argument("--runs", type=int, default=9, help="repetitions (frames for pianoroll); medians are reported")
     bench.add_argument("--files", type=int, default=2000, help="MIDI files in the dataset benchmark's folder")
@@ -112,7 +114,8 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
         raise MusicFileError(source, f"cannot render: {e}") from None
 
 
-def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000, load: int = 0) -> dict:
+def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000,
+              load: int = 0, realtime: bool = True) -> dict:
     if name == "dataset":
         from desktop_app.bench import dataset_bench
 
@@ -124,7 +127,7 @@ def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, fi
     if name == "audio":
         from desktop_app.bench import audio_bench
 
-        return audio_bench.run(seconds, load)
+        return audio_bench.run(seconds, load, realtime)
     if name == "io":
         from desktop_app.bench import io_bench
 
@@ -178,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "render":
                 render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":
-                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, args.files, load=args.load), indent=2))
+                print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, args.files, load=args.load,
+                                       realtime=not args.no_realtime), indent=2))
             return 0
         args = _gui_parser().parse_args(argv)
         if args.screenshot is not None:

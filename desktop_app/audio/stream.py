@@ -55,12 +55,15 @@ def output_devices() -> list[OutputDevice]:
 class AudioOutput:
     """Plays an Engine on an output device until closed. With a policy, `adapt()` (polled by the
     GUI) reopens the stream with a larger buffer when underflows repeat; the engine, and so the
-    song, the transport and the position, carries on across the reopen."""
+    song, the transport and the position, carries on across the reopen. With `realtime` its
+    threads ask for real-time scheduling (off: as on a system that does not permit it)."""
 
     def __init__(self, engine: Engine, device: int | str | None = None, blocksize: int = DEFAULT_BLOCKSIZE,
-                 latency: str | float = AUDITION_LATENCY, policy: BufferPolicy | None = None) -> None:
+                 latency: str | float = AUDITION_LATENCY, policy: BufferPolicy | None = None,
+                 realtime: bool = True) -> None:
         self.engine = engine
         self.policy = policy
+        self.ask_realtime = realtime
         self.lost: str | None = None  # why the stream ended by itself, if it did
         self.realtime: tuple[bool, str] | None = None  # the callback thread's real-time request: granted, what
         self.callback_thread: int | None = None  # native id of the thread running the callback
@@ -87,7 +90,7 @@ class AudioOutput:
             stream.start()
         except Exception as e:  # PortAudioError, ValueError for a bad device, ...
             raise AudioUnavailable(_reason(e)) from None
-        self.client_threads = raise_sound_client_threads()
+        self.client_threads = raise_sound_client_threads() if self.ask_realtime else []
         return stream
 
     def _reset_clock(self) -> None:
@@ -101,7 +104,7 @@ class AudioOutput:
         if not self._asked_realtime:  # once per stream, in its own thread
             self._asked_realtime = True
             self.callback_thread = threading.get_native_id()
-            self.realtime = request_realtime()
+            self.realtime = request_realtime() if self.ask_realtime else (False, "not asked")
         engine = self.engine
         if status.output_underflow and engine.playing:
             self._xruns[0] += 1

@@ -144,13 +144,13 @@ class _CountingEngine(Engine):
 
 
 def _play_looped(song: Song, settings: SynthSettings, seconds: float, policy: BufferPolicy | None,
-                 blocksize: int) -> dict:
+                 blocksize: int, realtime: bool) -> dict:
     """Loop the song with metronome clicks for `seconds`, polling the output like the GUI does;
     with a policy the buffer adapts. Underflows are those while playing."""
     synth = settings.make_synth()
     engine = _CountingEngine(synth, build_schedule(song, settings.sample_rate, True, METRONOME_CHANNEL))
     try:
-        output = AudioOutput(engine, blocksize=blocksize, policy=policy)
+        output = AudioOutput(engine, blocksize=blocksize, policy=policy, realtime=realtime)
     except AudioUnavailable as e:
         synth.close()
         return {"error": f"no audio output: {e}"}
@@ -188,23 +188,25 @@ def _play_looped(song: Song, settings: SynthSettings, seconds: float, policy: Bu
 
 
 def playback_beside_busy_processes(song: Song, settings: SynthSettings, seconds: float, load: int,
-                                   blocksize: int) -> dict:
+                                   blocksize: int, realtime: bool = True) -> dict:
     """`load` busy-looping processes run beside playback for both phases: `seconds` at the
-    default buffer, then `seconds` with the buffer adapting from the same default."""
+    default buffer, then `seconds` with the buffer adapting from the same default. Without
+    `realtime`, no thread asks for real-time scheduling, as where the system does not permit it."""
     spawn = multiprocessing.get_context("spawn")  # no fork of a process holding audio threads
     workers = [spawn.Process(target=_busy, args=(2 * (seconds + STREAM_SETTLE_SECONDS) + 30,), daemon=True)
                for _ in range(load)]
     for worker in workers:
         worker.start()
     try:
-        default = _play_looped(song, settings, seconds, None, blocksize)
-        adaptive = _play_looped(song, settings, seconds, BufferPolicy(blocksize), blocksize)
+        default = _play_looped(song, settings, seconds, None, blocksize, realtime)
+        adaptive = _play_looped(song, settings, seconds, BufferPolicy(blocksize), blocksize, realtime)
     finally:
         for worker in workers:
             worker.terminate()
             worker.join()
     return {
         "busy_processes": load,
+        "realtime_asked": realtime,
         "cpu_cores": multiprocessing.cpu_count(),
         "default_blocksize": blocksize,
         "at_default_settings": default,
@@ -213,7 +215,7 @@ def playback_beside_busy_processes(song: Song, settings: SynthSettings, seconds:
     }
 
 
-def run(seconds: float = 60.0, load: int = 0) -> dict:
+def run(seconds: float = 60.0, load: int = 0, realtime: bool = True) -> dict:
     song = _chorale()
     settings = SynthSettings()
     result = {
@@ -224,7 +226,7 @@ def run(seconds: float = 60.0, load: int = 0) -> dict:
     }
     if load:
         result["playback_beside_busy_processes"] = playback_beside_busy_processes(
-            song, settings, seconds, load, DEFAULT_BLOCKSIZE)
+            song, settings, seconds, load, DEFAULT_BLOCKSIZE, realtime)
     else:
         result["playback_with_training"] = playback_under_load(song, settings, seconds, blocksize=DEFAULT_BLOCKSIZE)
     return result

@@ -55,10 +55,10 @@ def streams(monkeypatch):
     return fake
 
 
-def make_output(policy: BufferPolicy | None = None) -> stream_module.AudioOutput:
+def make_output(policy: BufferPolicy | None = None, realtime: bool = True) -> stream_module.AudioOutput:
     song = song_of(melody(*((60 + k % 12, k * 240, 240) for k in range(80))))  # 10 s of eighths
     engine = Engine(FakeSynth(), build_schedule(song, RATE))
-    return stream_module.AudioOutput(engine, blocksize=256, policy=policy)
+    return stream_module.AudioOutput(engine, blocksize=256, policy=policy, realtime=realtime)
 
 
 def soon(seconds: float) -> float:
@@ -203,6 +203,14 @@ def test_realtime_is_asked_once_per_stream_from_the_callback_thread(streams, mon
     assert output.adapt(now=soon(1.0)) == 512
     tid = _in_thread(lambda: (block(output), threading.get_native_id())[-1])  # the new stream's thread
     assert asked[-1] == tid and len(asked) == 2
+
+
+def test_realtime_off_asks_nothing(streams, monkeypatch):
+    monkeypatch.setattr(stream_module, "request_realtime", lambda: pytest.fail("asked for real time"))
+    monkeypatch.setattr(stream_module, "raise_sound_client_threads", lambda: pytest.fail("raised client threads"))
+    output = make_output(realtime=False)
+    _in_thread(lambda: block(output))
+    assert output.realtime == (False, "not asked") and output.client_threads == []
 
 
 def test_realtime_refused_leaves_the_thread_as_it_was(monkeypatch):
