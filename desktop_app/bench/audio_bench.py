@@ -76,7 +76,8 @@ def _train(stop: threading.Event, steps: list[int], job) -> None:
         steps[0] += 1
 
 
-def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blocksize: int) -> dict:
+def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blocksize: int,
+                        realtime: bool = True) -> dict:
     # Start-up work first, as the app does it: torch's first step loads kernels and spins up its
     # threads holding the interpreter lock for about 2 s; that is not the training measured.
     job = _model()
@@ -85,7 +86,7 @@ def playback_under_load(song: Song, settings: SynthSettings, seconds: float, blo
     synth = settings.make_synth()
     engine = Engine(synth, build_schedule(song, settings.sample_rate))
     try:
-        output = AudioOutput(engine, blocksize=blocksize)
+        output = AudioOutput(engine, blocksize=blocksize, realtime=realtime)
     except AudioUnavailable as e:
         synth.close()
         return {"error": f"no audio output: {e}"}
@@ -228,5 +229,5 @@ def run(seconds: float = 60.0, load: int = 0, realtime: bool = True) -> dict:
         result["playback_beside_busy_processes"] = playback_beside_busy_processes(
             song, settings, seconds, load, DEFAULT_BLOCKSIZE, realtime)
     else:
-        result["playback_with_training"] = playback_under_load(song, settings, seconds, blocksize=DEFAULT_BLOCKSIZE)
+        result["playback_with_training"] = playback_under_load(song, settings, seconds, DEFAULT_BLOCKSIZE, realtime)
     return result
