@@ -87,6 +87,30 @@ def test_cache_is_keyed_by_content_and_parser_version(tmp_path, monkeypatch):
     assert sorted(parsed) == ["a.mid", "b.mid"]
 
 
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path):
+    folder = tmp_path / "songs"
+    write_tune(folder / "a.mid", 1)
+    first = load_dataset(str(folder)).pieces[0]
+    (entry,) = (tmp_path / "cache").rglob("*.piece")
+    entry.write_bytes(entry.read_bytes()[:-6])  # cut short, as by a crash
+    again = load_dataset(str(folder)).pieces[0]
+    assert again.notes.tolist() == first.notes.tolist() and again.id == first.id
+    assert entry.stat().st_size > 0 and load_dataset(str(folder)).pieces[0].id == first.id
+
+
+def test_a_cached_piece_comes_back_field_for_field(tmp_path):
+    from dataclasses import fields
+
+    folder = tmp_path / "songs"
+    write_tune(folder / "a.mid", 4)
+    cold = load_dataset(str(folder)).pieces[0]
+    warm = load_dataset(str(folder)).pieces[0]
+    for f in fields(cold):
+        a, b = getattr(cold, f.name), getattr(warm, f.name)
+        assert (a.tolist() == b.tolist()) if hasattr(a, "tolist") else a == b, f.name
+    assert warm.notes.dtype == cold.notes.dtype and warm.notes.shape == cold.notes.shape
+
+
 def test_same_file_twice_gets_one_id_and_one_split_but_its_own_name(tmp_path):
     folder = tmp_path / "songs"
     write_tune(folder / "one.mid", 5)
@@ -122,7 +146,7 @@ def test_cancel_stops_the_workers_and_what_was_parsed_stays_cached(tmp_path):
         load_dataset(str(folder), workers=2, progress=lambda d, t: seen.append(d), cancel=lambda: len(seen) >= 1)
     assert not multiprocessing.active_children()
     assert 0 < seen[-1] < 200
-    cached = sum(1 for _ in (tmp_path / "cache").rglob("*.npz"))
+    cached = sum(1 for _ in (tmp_path / "cache").rglob("*.piece"))
     assert cached >= seen[-1] - 1  # resumes from there
 
 

@@ -4,10 +4,9 @@ content of what was parsed and the parser version, so a piece is parsed once how
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import zipfile
+import struct
 from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -17,11 +16,9 @@ import platformdirs
 
 from desktop_app import APP_NAME, ORG_NAME
 from desktop_app.ml.data.piece import Piece
-from desktop_app.music.errors import MusicFileError
-from desktop_app.music.files import atomic_write_bytes
 
 CACHE_ENV = "DESKTOP_APP_CACHE_DIR"
-FORMAT_VERSION = 3  # bump when the cached layout changes
+FORMAT_VERSION = 4  # bump when the cached layout changes
 # The modules whose code decides what a file becomes: editing any of them is a new parser version.
 _PARSER_MODULES = ("music/midi_io.py", "music/musicxml_io.py", "music/timing.py", "music/song.py",
                    "ml/data/convert.py", "ml/data/build.py", "ml/data/piece.py")
@@ -68,15 +65,50 @@ def _entry(root: Path, key: str, suffix: str) -> Path:
 
 
 _ARRAYS = ("notes", "downbeats")
+_MAGIC = b"DAPIECE\x01"
+_HEADER = struct.Struct("<8sI")  # magic, length of the JSON metadata that follows
+
+
+def encode_piece(piece: Piece) -> bytes:
+    """A piece as bytes: a header, its fields as JSON, then its arrays as little-endian int32.
+    Plain data only, so reading a cache entry can never run code."""
+    meta = {f.name: getattr(piece, f.name) for f in fields(Piece) if f.name not in _ARRAYS}
+    meta["n_notes"], meta["n_downbeats"] = int(len(piece.notes)), int(len(piece.downbeats))
+    text = json.dumps(meta).encode()
+    notes = np.ascontiguousarray(piece.notes, dtype="<i4").reshape(-1, 5)
+    downbeats = np.ascontiguousarray(piece.downbeats, dtype="<i4")
+    return _HEADER.pack(_MAGIC, len(text)) + text + notes.tobytes() + downbeats.tobytes()
+
+
+def decode_piece(data: bytes) -> Piece | None:
+    """The piece `encode_piece` wrote, or None when the bytes are not a whole entry."""
+    if len(data) < _HEADER.size:
+        return None
+    magic, size = _HEADER.unpack_from(data)
+    if magic != _MAGIC or len(data) < _HEADER.size + size:
+        return None
+    try:
+        meta = json.loads(data[_HEADER.size : _HEADER.size + size])
+        n_notes, n_downbeats = int(meta.pop("n_notes")), int(meta.pop("n_downbeats"))
+    except (ValueError, KeyError, TypeError):
+        return None
+    start = _HEADER.size + size
+    if len(data) != start + 4 * (5 * n_notes + n_downbeats):
+        return None
+    arrays = np.frombuffer(data, dtype="<i4", offset=start).astype(np.int32)
+    meta["voice_names"] = tuple(meta.get("voice_names", ()))
+    meta["time_signatures"] = tuple(tuple(ts) for ts in meta.get("time_signatures", ()))
+    known = {f.name for f in fields(Piece)} - set(_ARRAYS)
+    try:
+        return Piece(notes=arrays[: 5 * n_notes].reshape(-1, 5), downbeats=arrays[5 * n_notes :],
+                     **{k: v for k, v in meta.items() if k in known})
+    except TypeError:
+        return None
 
 
 def store_piece(root: Path, key: str, piece: Piece) -> None:
     """Write `piece` under `key` (atomically: a concurrent reader sees all of it or nothing)."""
-    meta = {f.name: getattr(piece, f.name) for f in fields(Piece) if f.name not in _ARRAYS}
-    buffer = io.BytesIO()
-    np.savez(buffer, notes=piece.notes, downbeats=piece.downbeats,
-             meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-    _write(_entry(root, key, ".npz"), buffer.getvalue())
+    _write(_entry(root, key, ".piece"), encode_piece(piece))
 
 
 def store_failure(root: Path, key: str, reason: str) -> None:
@@ -85,28 +117,26 @@ def store_failure(root: Path, key: str, reason: str) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Write beside `path`, then rename over it: readers see a whole entry or none. No fsync: a
+    cache entry lost in a power cut is only parsed again (a damaged one is detected and ignored)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
-    except (OSError, MusicFileError):
-        pass  # a cache that cannot be written only costs time
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a cache that cannot be written only costs time
 
 
 def lookup(root: Path, key: str) -> Piece | str | None:
     """The cached Piece under `key`, the cached failure reason, or None when nothing usable is cached."""
-    path = _entry(root, key, ".npz")
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            meta = json.loads(arrays["meta"].tobytes().decode())
-            notes, downbeats = arrays["notes"], arrays["downbeats"]
+        return decode_piece(_entry(root, key, ".piece").read_bytes())
     except FileNotFoundError:
-        try:
-            return json.loads(_entry(root, key, ".fail.json").read_text())["reason"]
-        except (OSError, ValueError, KeyError):
-            return None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None  # a damaged entry is parsed again
-    meta["voice_names"] = tuple(meta.get("voice_names", ()))
-    meta["time_signatures"] = tuple(tuple(ts) for ts in meta.get("time_signatures", ()))
-    known = {f.name for f in fields(Piece)}
-    return Piece(notes=notes, downbeats=downbeats, **{k: v for k, v in meta.items() if k in known})
+        pass
+    except OSError:
+        return None
+    try:
+        return str(json.loads(_entry(root, key, ".fail.json").read_text())["reason"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
