@@ -111,11 +111,15 @@ def test_a_cached_piece_comes_back_field_for_field(tmp_path):
     assert warm.notes.dtype == cold.notes.dtype and warm.notes.shape == cold.notes.shape
 
 
-def test_same_file_twice_gets_one_id_and_one_split_but_its_own_name(tmp_path):
+def test_same_file_twice_is_parsed_once_and_gets_one_id_and_split_but_its_own_name(tmp_path, monkeypatch):
     folder = tmp_path / "songs"
     write_tune(folder / "one.mid", 5)
     write_tune(folder / "copy" / "two.mid", 5)
+    parsed = []
+    real = build_module.parse_job
+    monkeypatch.setattr(build_module, "parse_job", lambda job: parsed.append(job[1].label) or real(job))
     dataset = load_dataset(str(folder))
+    assert parsed == ["one.mid"]
     one, two = dataset.pieces  # a folder's own files come before its subfolders'
     assert one.id == two.id and (one.name, two.name) == ("one.mid", "copy/two.mid")
     assert one.source.endswith("one.mid") and two.source.endswith("two.mid")

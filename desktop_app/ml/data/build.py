@@ -63,11 +63,14 @@ def load_dataset(
     """Build (or load from the cache) dataset "chorales", "folk", a registered name or a folder.
     `progress(done, total)` is called from this thread; `cancel()` True raises BuildCancelled soon
     after; `workers` None uses every core. Pieces with an outlier reason in `exclude` are set aside.
-    `cache` overrides the cache folder (default: cache_dir())."""
+    `cache` overrides the cache folder (default: cache_dir()). Raises MusicFileError when there is
+    no such dataset or folder, BuildCancelled when cancelled; files that cannot be read are listed
+    in the result's `failures`, never raised."""
     name, root, units, failures = resolve(name_or_folder)
     cache = Path(cache) if cache is not None else cache_dir()
     results: list[Piece | str | None] = [None] * len(units)
     jobs = []
+    same: dict[str, list[int]] = {}  # units with the same bytes are parsed once
     reporter = _Reporter(len(units), progress)
     for index, unit in enumerate(units):
         if index % 64 == 0:
@@ -79,16 +82,24 @@ def load_dataset(
             reporter.advance()
             continue
         key = content_key(unit.kind, data)
+        if key in same:
+            same[key].append(index)
+            continue
         cached = lookup(cache, key)
         if cached is None:
+            same[key] = [index]
             jobs.append((index, unit, key, str(cache)))
         else:
             results[index] = cached
             reporter.advance()
 
     def take(result: tuple[int, Piece | str]) -> None:
-        results[result[0]] = result[1]
-        reporter.advance()
+        index, outcome = result
+        for copy in same.get(jobs_key[index], (index,)):
+            results[copy] = outcome
+            reporter.advance()
+
+    jobs_key = {job[0]: job[2] for job in jobs}
 
     _run(jobs, workers, take, cancel)
     reporter.finish()
