@@ -44,7 +44,7 @@ def run() -> dict:
         sg.warm_up()
         results["warmup_s"] = round(time.perf_counter() - t0, 3)  # librosa and numba load; the app does it at start
         window = MainWindow(settings=AppSettings(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)),
-                            recovery_path=folder / "r.dap")
+                            recovery_folder=folder / "recovery")
         window.resize(1400, 900)
         window.show()
         window.docks["spectrogram"].show()

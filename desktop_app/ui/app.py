@@ -17,6 +17,7 @@ from desktop_app.music.errors import MusicFileError
 from desktop_app.music.formats import read_any
 from desktop_app.music.timing import BarBeat
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.recovery import default_recovery_folder, legacy_recovery_file, move_legacy_recovery_file
 from desktop_app.ui.settings import AppSettings
 
 
@@ -49,7 +50,7 @@ def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0, bar
     app = _application()
     with tempfile.TemporaryDirectory() as scratch:  # leave the user's settings and recent files alone
         settings = AppSettings(QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings=settings, recovery_path=Path(scratch) / "recovery.dap")
+        window = MainWindow(settings=settings, recovery_folder=Path(scratch) / "recovery")
         window.autosaver.stop()
         if project is None:
             window.open_demo()
@@ -97,6 +98,7 @@ def run_gui(file: Path | None) -> int:
               "run it in a desktop session or under xvfb-run", file=sys.stderr)
         return 2
     app = _application()
+    move_legacy_recovery_file(legacy_recovery_file(), default_recovery_folder())
     window = MainWindow()
     window.show()
     # Everything loaded so far lives for the whole run: keep the collector from walking it.
@@ -111,12 +113,18 @@ def run_gui(file: Path | None) -> int:
 
         run_in_background(warm_up, lambda _r: None, lambda _e: None)
         window.playback.start()
-        if not window.offer_recovery():
-            if file is not None:
-                window.open_file(file)
-            elif window.settings.first_start:
-                window.open_demo()
-        window.settings.mark_started()
+        open_first(window, file)
 
     QTimer.singleShot(0, start)
     return app.exec()
+
+
+def open_first(window: MainWindow, file: Path | None) -> None:
+    """What a new window shows: work recovered after a crash, else the file asked for, else the
+    demo seed on the very first start."""
+    if not window.offer_recovery():
+        if file is not None:
+            window.open_file(file)
+        elif window.settings.first_start:
+            window.open_demo()
+    window.settings.mark_started()

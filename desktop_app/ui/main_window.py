@@ -23,7 +23,9 @@ from desktop_app.resources import DEMO_SEED
 from desktop_app.runner.background import run_in_background
 from desktop_app.ui.dialogs import Dialogs, SaveChoice
 from desktop_app.ui.document import Document
-from desktop_app.ui.recovery import Autosaver, default_recovery_path, read_recovery
+from desktop_app.ui.recovery import (
+    Autosaver, RecoveryFile, claim_recovery_file, default_recovery_folder, orphaned_recovery_files, read_recovery,
+)
 from desktop_app.ui.settings import AppSettings
 from desktop_app.ui.shortcuts_dialog import ShortcutsDialog
 from desktop_app.ui.audio_export import SCOPES, export_audio, song_for_scope
@@ -91,14 +93,15 @@ class MainWindow(QMainWindow):
         self,
         settings: AppSettings | None = None,
         dialogs: Dialogs | None = None,
-        recovery_path: Path | None = None,
+        recovery_folder: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or AppSettings()
         self.dialogs = dialogs or Dialogs(self)
         self.document = Document(self)
-        self.autosaver = Autosaver(
-            self.document, recovery_path or default_recovery_path(), self.settings.autosave_seconds, self
+        self.autosaver = Autosaver(  # this instance's own recovery file: others running keep theirs
+            self.document, claim_recovery_file(recovery_folder or default_recovery_folder()),
+            self.settings.autosave_seconds, self,
         )
         self.loading: Path | None = None  # a file being read on a worker thread
         self._hovered_message = ""
@@ -409,18 +412,43 @@ class MainWindow(QMainWindow):
         self.autosaver.discard()
 
     def offer_recovery(self) -> bool:
-        """After a crash, offer the autosaved work back. True if it was restored."""
-        project = read_recovery(self.autosaver.path)
-        if project is None:
+        """After a crash, offer back the autosaved work of instances that died (never of one still
+        running). True if some was restored. An unusable recovery file is reported once and set
+        aside, so that start-up goes on."""
+        restored = False
+        for orphan in orphaned_recovery_files(self.autosaver.folder):
+            if restored:
+                orphan.let_go()  # one document per window: offered again at the next start
+            else:
+                restored = self._offer_recovery_file(orphan)
+        return restored
+
+    def _offer_recovery_file(self, orphan: RecoveryFile) -> bool:
+        try:
+            project, original = read_recovery(orphan.path)
+        except MusicFileError as e:
+            self._recovery_failed(orphan, e.reason)
             return False
-        original = project.meta.get("recovery_of")
-        what = f"changes to “{Path(original).name}”" if original else "an untitled song"
+        what = f"changes to “{original.name}”" if original else "an untitled song"
         if not self.dialogs.ask_restore(what):
-            self.autosaver.discard()
+            orphan.forget()
             return False
-        self._show_loaded(project, Path(original) if original else None, dirty=True)
+        try:
+            self._show_loaded(project, original, dirty=True)
+        except Exception as e:  # whatever a dead instance left must not stop this one starting
+            self.document.load(Song(), None)
+            self._recovery_failed(orphan, f"restoring it failed: {type(e).__name__}: {e}")
+            return False
+        self.autosaver.adopt(orphan)
         self.statusBar().showMessage("Restored unsaved work", 5000)
         return True
+
+    def _recovery_failed(self, orphan: RecoveryFile, reason: str) -> None:
+        bad = orphan.set_aside()
+        self.dialogs.error(
+            "Cannot restore unsaved work",
+            f"{orphan.path}\n\n{reason[:1].upper()}{reason[1:]}.\nThe file was set aside as {bad.name}.",
+        )
 
     # ----- saving -------------------------------------------------------------------------
 
@@ -557,5 +585,5 @@ class MainWindow(QMainWindow):
         self.settings.set_audio(self.playback.prefs)
         self.playback.close()
         QThreadPool.globalInstance().waitForDone(5000)  # a recovery write in flight must not outlive discard
-        self.autosaver.discard()
+        self.autosaver.close()
         event.accept()

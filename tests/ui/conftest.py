@@ -47,13 +47,13 @@ def settings_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path: Path, settings_path: Path):
-    """Build main windows that share one settings file and one recovery file, like two runs."""
+    """Build main windows that share one settings file and one recovery folder, like two runs."""
 
     def make(autosave_seconds: float | None = None) -> MainWindow:
         q = QSettings(str(settings_path), QSettings.Format.IniFormat)
         if autosave_seconds is not None:
             q.setValue("autosave_seconds", autosave_seconds)
-        window = MainWindow(settings=AppSettings(q), dialogs=ScriptedDialogs(), recovery_path=tmp_path / "recovery.dap")
+        window = MainWindow(settings=AppSettings(q), dialogs=ScriptedDialogs(), recovery_folder=tmp_path / "recovery")
         qtbot.addWidget(window)
         return window
 

@@ -88,7 +88,7 @@ def started_window(qapp, tmp_path_factory):
     need_device()
     folder = tmp_path_factory.mktemp("playback")
     settings = AppSettings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(settings=settings, dialogs=Answers(), recovery_path=folder / "recovery.dap")
+    window = MainWindow(settings=settings, dialogs=Answers(), recovery_folder=folder / "recovery")
     window.show()
     window.open_demo()
     assert window.playback.start(), window.playback.unavailable

@@ -1,4 +1,5 @@
-"""What lasts between runs: layout, recovery after a crash, closing with unsaved work, shortcuts."""
+"""What lasts between runs: layout, closing with unsaved work, shortcuts (recovery after a crash:
+test_recovery.py)."""
 
 from __future__ import annotations
 
@@ -38,52 +39,6 @@ def test_close_without_changes_asks_nothing(window):
     window.open_demo()
     assert window.close()
     assert window.dialogs.asked_save == []
-
-
-def test_autosave_writes_recovery_and_the_next_start_restores_it(qtbot, make_window):
-    first = make_window(autosave_seconds=0.05)
-    first.open_demo()
-    edit(first, 5)
-    recovery = first.autosaver.path
-    qtbot.waitUntil(recovery.exists, timeout=10_000)
-    qtbot.waitUntil(lambda: read_project(recovery).song == first.document.song, timeout=10_000)
-    edited = first.document.song
-    first.autosaver.stop()  # the crash: the window never closes, the recovery file stays
-
-    second = make_window()
-    assert second.offer_recovery()
-    assert "untitled" in second.dialogs.asked_restore[0]
-    assert second.document.song == edited and second.document.dirty
-    second.dialogs.save_choice = SaveChoice.DISCARD
-    assert second.close()
-    assert not recovery.exists()  # closing cleanly forgets the recovery file
-
-
-def test_declining_recovery_removes_it(qtbot, make_window):
-    first = make_window(autosave_seconds=0.05)
-    first.open_demo()
-    edit(first)
-    qtbot.waitUntil(first.autosaver.path.exists, timeout=10_000)
-    first.autosaver.stop()
-    second = make_window()
-    second.dialogs.restore = False
-    assert not second.offer_recovery()
-    assert not second.autosaver.path.exists()
-    assert second.document.song.tracks == ()
-
-
-def test_recovery_of_a_saved_project_keeps_its_path(qtbot, make_window, tmp_path):
-    first = make_window(autosave_seconds=0.05)
-    first.open_demo()
-    first.dialogs.save_answer = str(tmp_path / "kept.dap")
-    assert first.save()
-    edit(first)
-    qtbot.waitUntil(first.autosaver.path.exists, timeout=10_000)
-    first.autosaver.stop()
-    second = make_window()
-    assert second.offer_recovery()
-    assert "kept.dap" in second.dialogs.asked_restore[0]
-    assert second.document.path == tmp_path / "kept.dap" and second.isWindowModified()
 
 
 def test_no_recovery_file_is_written_without_changes(qtbot, make_window):
