@@ -21,7 +21,7 @@ CACHE_ENV = "DESKTOP_APP_CACHE_DIR"
 FORMAT_VERSION = 4  # bump when the cached layout changes
 # The modules whose code decides what a file becomes: editing any of them is a new parser version.
 _PARSER_MODULES = ("music/midi_io.py", "music/musicxml_io.py", "music/timing.py", "music/song.py",
-                   "ml/data/convert.py", "ml/data/build.py", "ml/data/piece.py")
+                   "ml/data/convert.py", "ml/data/parse.py", "ml/data/piece.py")
 
 
 def _package_version(name: str) -> str:
