@@ -10,7 +10,8 @@ For each score, from music21's measures of its first part (offset, length, paddi
   app bar (the strict form: each note's beat in its bar is the score's);
 - numbers: the app's bar number of every such measure is the score's measure number (measures
   numbered with a suffix, like 4a, are left out).
-The summary counts the files that pass each check, and lists those that do not."""
+The summary counts the files that pass each check, lists those that do not, and lists the time
+signatures of the files that hold more than a pickup's and one metre (changes of metre, odd bars)."""
 
 from __future__ import annotations
 
@@ -47,10 +48,12 @@ def check(path: Path) -> dict:
             problems["positions"].append(label)
         if pad == 0 and tick not in barlines or m is first and pickup and barlines[0] != tick - pad:
             problems["downbeats"].append(label)
-        if pad == 0 and not m.numberSuffix and meter.bar_beat(tick).bar != m.number or m is first and meter.bar_beat(tick).bar != m.number:
+        numbered = m is first or pad == 0 and not m.numberSuffix
+        if numbered and meter.bar_beat(tick).bar != m.number:
             problems["numbers"].append(label)
+    signatures = [f"{t.numerator}/{t.denominator}@{t.tick / ppq:g}" for t in song.time_signatures]
     return {"file": path.name, "pickup": pickup, **{k: not v for k, v in problems.items()},
-            "problems": {k: v for k, v in problems.items() if v}}
+            "problems": {k: v for k, v in problems.items() if v}, "signatures": signatures}
 
 
 def main(argv: list[str]) -> None:
@@ -60,7 +63,10 @@ def main(argv: list[str]) -> None:
     for key in ("downbeats", "positions", "numbers"):
         summary[f"{key}_ok"] = sum(r[key] for r in results)
         summary[f"{key}_ok_with_pickup"] = sum(r[key] and r["pickup"] for r in results)
+    changing = {r["file"]: r["signatures"] for r in results if len(r["signatures"]) > 1 + r["pickup"]}
+    summary["more_signatures_than_pickup_and_metre"] = len(changing)
     summary["failures"] = {r["file"]: r["problems"] for r in results if r["problems"]}
+    summary["signatures_of_those"] = changing
     print(json.dumps(summary, indent=1))
 
 

@@ -166,22 +166,26 @@ def _bar_signatures(part, ppq: int) -> dict[int, tuple[int, int]]:
     its signature: the song just ends. Empty when the part has no measures."""
     from music21 import stream
 
-    measures = [m for m in part.getElementsByClass(stream.Measure)]
+    measures = list(part.getElementsByClass(stream.Measure))
+    starts = [round(float(m.offset) * ppq) for m in measures]
+    if measures:
+        starts.append(starts[-1] + round(float(measures[-1].duration.quarterLength) * ppq))
     bars: list[_Bar] = []
     current = None
     for i, m in enumerate(measures):
         current = m.timeSignature or current
         numerator, denominator = (current.numerator, current.denominator) if current is not None else (4, 4)
         full = round(4 * ppq * numerator / denominator)
-        start = round(float(m.offset) * ppq)
-        end = round(float(measures[i + 1].offset) * ppq) if i + 1 < len(measures) else start + round(float(m.duration.quarterLength) * ppq)
-        if end <= start:
+        length = starts[i + 1] - starts[i]
+        if length <= 0:
             continue
-        if bars and 0 < end - start < full and _is_open(bars[-1], len(bars) == 1) and bars[-1].length + end - start <= max(full, bars[-1].signatures[0][2]):
-            bars[-1].length += end - start  # the second part of a split bar
-            bars[-1].signatures.append((numerator, denominator, full))
+        previous = bars[-1] if bars else None
+        if (previous is not None and length < full and _is_open(previous, len(bars) == 1)
+                and previous.length + length <= max(full, previous.signatures[0][2])):
+            previous.length += length  # the second part of a split bar
+            previous.signatures.append((numerator, denominator, full))
             continue
-        bars.append(_Bar(start, end - start, [(numerator, denominator, full)]))
+        bars.append(_Bar(starts[i], length, [(numerator, denominator, full)]))
     signatures: dict[int, tuple[int, int]] = {}
     in_force, exact = None, True
     for index, bar in enumerate(bars):
