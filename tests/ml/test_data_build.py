@@ -141,6 +141,24 @@ def test_worker_processes_report_progress_and_build_the_same_pieces(tmp_path):
     assert not multiprocessing.active_children()
 
 
+def build_in_child(folder: str, cache: str, results) -> None:
+    """Run in a daemonic child process (module level, so spawn can find it)."""
+    dataset = load_dataset(folder, workers=2, cache=cache)
+    results.put(len(dataset.pieces))
+
+
+def test_a_daemonic_process_builds_without_worker_children(tmp_path):
+    folder = tmp_path / "songs"
+    for i in range(12):
+        write_tune(folder / f"{i}.mid", i)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=build_in_child, args=(str(folder), str(tmp_path / "c"), results), daemon=True)
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0 and results.get(timeout=5) == 12
+
+
 def test_cancel_stops_the_workers_and_what_was_parsed_stays_cached(tmp_path):
     folder = tmp_path / "songs"
     for i in range(200):

@@ -141,8 +141,8 @@ def _run(jobs: list, workers: int | None, take: Callable, cancel: Cancel | None)
     cancel terminates at once. A worker that dies takes only its own batch with it: those units are
     listed as failures. If no worker can start at all (a script without a main guard), parse here."""
     workers = min(workers or available_cores(), len(jobs))
-    if workers <= 1 or len(jobs) < IN_PROCESS_BELOW:
-        _run_here(jobs, take, cancel)
+    if workers <= 1 or len(jobs) < IN_PROCESS_BELOW or multiprocessing.current_process().daemon:
+        _run_here(jobs, take, cancel)  # a daemonic process may not start children
         return
     slow = any(job[1].kind != "midi" for job in jobs)  # music21 takes ~0.1 s a piece, mido ~1 ms
     size = max(1, min(2 if slow else 16, len(jobs) // (workers * 16)))
