@@ -46,6 +46,7 @@ class ArcnnConfig:
     add_range: tuple[float, float] = (0.01, 0.015)  # share of empty cells added by corruption
     hop: int = 64  # steps between training windows (4 bars)
     transpose: int = 5  # augmentation: each training window moves by up to this many semitones
+    edits_per_pass: int = 4  # the sampler's default: edit events drawn from one network pass
 
     @property
     def high_pitch(self) -> int:
@@ -462,3 +463,11 @@ def edit_probabilities(
     logits = net(model_input(roll.astype(bool), onset_plane(roll.astype(bool), onsets.astype(bool)), metre))[0]
     t = max(float(temperature), 1e-6)
     return torch.softmax(logits.reshape(-1).double() / t, dim=0).reshape(logits.shape).numpy()
+
+
+def evaluate_samples(net: ArcnnNet, config: ArcnnConfig, pieces: list, seed: int = 0,
+                     max_windows: int | None = None, progress=None, knobs: SamplerKnobs | None = None) -> dict:
+    """The repair evaluation on `pieces` (see arcnn_repair): damage, repair with the default knobs, measure."""
+    from desktop_app.ml.models.arcnn_repair import repair_evaluation
+
+    return repair_evaluation(net, config, pieces, knobs or SamplerKnobs(), seed, max_windows, progress)

@@ -176,3 +176,24 @@ def _velocity_at(seed_notes: list[Note], note: Note, default: int) -> int:
         if seed.pitch == note.pitch and seed.start < note.end and note.start < seed.end:
             return seed.velocity
     return default
+
+
+def parse_bars(text: str) -> tuple[int, int]:
+    """'3-6' -> (3, 6), '4' -> (4, 4); a ValueError names what is wrong."""
+    parts = text.split("-")
+    try:
+        first, last = (int(parts[0]), int(parts[-1])) if len(parts) <= 2 else (None, None)
+    except ValueError:
+        first = last = None
+    if first is None or last is None or first < 0 or last < first:
+        raise ValueError(f"bars {text!r}: expected A-B with 0 <= A <= B, e.g. 1-8")
+    return first, last
+
+
+def edit_song(song: Song, track_index: int, net: ArcnnNet, knobs: SamplerKnobs, region: Region = Region()) -> Song:
+    """The song with the track edited by a whole sampler run (what `generate arcnn` writes)."""
+    editor = TrackEditor(song, track_index, net, region)
+    notes = song.tracks[track_index].notes
+    for state in editor.run(knobs):
+        notes = state.notes
+    return song.with_track(track_index, song.tracks[track_index].with_notes(notes))
