@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 import torch
 
 from desktop_app.ml.models import arcnn
@@ -116,3 +119,21 @@ def test_an_empty_region_makes_no_edits():
     editor = TrackEditor(song_of(notes), 0, net(), Region(low=100, high=120))
     assert run(editor) == []
     assert np.array_equal(editor.seed_roll, editor.seed_roll)
+
+
+def test_heat_is_a_distribution_over_the_editable_cells_of_the_nearest_window():
+    notes = seed_notes(8)
+    song = song_of(notes)
+    editor = TrackEditor(song, 0, net(6), bars_region(song, 2, 3))
+    start, probs = editor.heat(centre_step=40)
+    assert start == 24 and probs.shape == (CONFIG.steps, CONFIG.n_pitches)
+    assert probs.sum() == pytest.approx(1.0)
+    assert not probs[~editor.editable[start:start + CONFIG.steps]].any()
+
+
+def test_bar_zero_of_a_piece_with_a_pickup_starts_at_the_first_tick():
+    from desktop_app.music.song import TimeSignature
+
+    song = replace(song_of(seed_notes(2)), time_signatures=(TimeSignature(0, 1, 4), TimeSignature(PPQ, 4, 4)))
+    region = bars_region(song, 0, 1)
+    assert region.start == 0 and region.stop == 4 + 16

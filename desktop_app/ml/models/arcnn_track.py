@@ -54,8 +54,8 @@ class TrackEdit:
 def bars_region(song: Song, first_bar: int, last_bar: int, low: int = 0, high: int = 127) -> Region:
     """The region of bars `first_bar`..`last_bar` (inclusive, as the app numbers them)."""
     meter = song.meter
-    start = meter.tick_of(_bar(first_bar))
-    stop = meter.tick_of(_bar(last_bar + 1))
+    start = max(meter.tick_of(_bar(first_bar)), 0)  # bar 0 of a piece with a pickup begins before tick 0
+    stop = max(meter.tick_of(_bar(last_bar + 1)), 0)
     return Region(int(tick_to_step(start, song.ppq)), int(tick_to_step(stop, song.ppq)), low, high)
 
 
@@ -134,6 +134,23 @@ class TrackEditor:
             for event in events:
                 yield self._state(replace(event, index=count), roll)
                 count += 1
+
+    def heat(self, roll: np.ndarray | None = None, centre_step: int = 0, temperature: float = 1.0) -> tuple[int, np.ndarray]:
+        """The model's probability of each cell being the next edit, over the 8-bar window nearest to
+        `centre_step` (for the heat layer): (window's first step, steps x pitches array summing to 1
+        over the cells the region allows). On a sounding cell it means "remove this", on an empty
+        one "add here"."""
+        from desktop_app.ml.models.arcnn import edit_probabilities
+
+        window = self.net.config.steps
+        roll = self.seed_roll if roll is None else roll
+        start = int(min(max(centre_step - window // 2, 0), self.n_steps - window))
+        stop = start + window
+        probs = edit_probabilities(self.net, roll[start:stop], self.seed_onsets[start:stop], self.metre[start:stop],
+                                   temperature)
+        probs = np.where(self.editable[start:stop], probs, 0.0)
+        total = probs.sum()
+        return start, probs / total if total > 0 else probs
 
     def notes_for(self, roll: np.ndarray) -> tuple[tuple[Note, ...], tuple[Note, ...], tuple[Note, ...]]:
         """(all notes, added, removed) for an edited roll of the whole track."""
