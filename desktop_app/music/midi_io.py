@@ -262,7 +262,9 @@ def _song_from_mido(midi: mido.MidiFile, title: str) -> Song:
     )
 
 
-_TEXT_META = {"track_name", "instrument_name", "text", "copyright", "lyrics", "marker", "cue_marker", "program_name", "device_name"}
+_TEXT_META = {
+    "track_name", "instrument_name", "text", "copyright", "lyrics", "marker", "cue_marker", "program_name", "device_name",
+}
 
 
 def _raw(msg: mido.MetaMessage) -> bytes:
