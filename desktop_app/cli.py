@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from desktop_app import __version__
+from desktop_app.audio.numba_cache import ensure_numba_cache
 from desktop_app.music.errors import MusicFileError
+from desktop_app.quiet import quiet_stderr
 
 EXIT_ERROR = 2
 COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset")
@@ -167,19 +169,23 @@ def run_dataset(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    ensure_numba_cache()  # before librosa is imported, by a command or the window
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser().parse_args(argv)
             if args.command == "convert":
-                convert(args.input, args.output)
+                with quiet_stderr():  # music21's warnings
+                    convert(args.input, args.output)
             elif args.command == "spectrogram":
                 from desktop_app.ui.spectrogram.export import write_spectrogram_png
 
-                write_spectrogram_png(args.input, args.output, args.scale)
+                with quiet_stderr():  # FluidSynth's log, music21's warnings
+                    write_spectrogram_png(args.input, args.output, args.scale)
             elif args.command == "dataset":
                 run_dataset(args)
             elif args.command == "render":
-                render(args.input, args.output, args.soundfont, args.sample_rate)
+                with quiet_stderr():
+                    render(args.input, args.output, args.soundfont, args.sample_rate)
             elif args.command == "bench":
                 print(json.dumps(run_bench(args.name, args.notes, args.runs, args.seconds, args.files, load=args.load,
                                        realtime=not args.no_realtime), indent=2))

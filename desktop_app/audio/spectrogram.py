@@ -195,13 +195,18 @@ def read_audio(path) -> tuple[np.ndarray, int]:
     import soundfile
 
     from desktop_app.music.errors import MusicFileError
+    from desktop_app.music.files import check_regular_file
+    from desktop_app.music.limits import MAX_SONG_SECONDS, describe_seconds
 
-    from pathlib import Path
-
-    if not Path(path).is_file():
-        raise MusicFileError(path, "no such file")
+    check_regular_file(path)  # a pipe or a device would hang or never end
     try:
+        seconds = soundfile.info(str(path)).duration
+        if seconds > MAX_SONG_SECONDS:
+            raise MusicFileError(path, f"too long: the audio lasts {describe_seconds(seconds)}; "
+                                 f"the app takes up to {describe_seconds(MAX_SONG_SECONDS)}")
         audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except MusicFileError:
+        raise
     except Exception as e:  # libsndfile's errors: unknown format, damaged data, missing file
         raise MusicFileError(path, f"cannot read this audio file ({str(e).strip() or type(e).__name__})") from None
     if len(audio) == 0:

@@ -13,9 +13,9 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, ORG_NAME, __version__
-from desktop_app.music.errors import MusicFileError
 from desktop_app.music.formats import read_any
 from desktop_app.music.timing import BarBeat
+from desktop_app.ui.image_files import save_image
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.recovery import default_recovery_folder, legacy_recovery_file, move_legacy_recovery_file
 from desktop_app.ui.settings import AppSettings
@@ -65,12 +65,11 @@ def take_screenshot(out: Path, file: Path | None, play_seconds: float = 0.0, bar
         if play_seconds > 0 and window.playback.start():
             window.playback.play()
             _wait(app, play_seconds)
-        saved = window.grab().save(str(out))
+        picture = window.grab()
         window.playback.close()
         window.hide()
         window.deleteLater()
-    if not saved:
-        raise MusicFileError(out, "cannot write the PNG there")
+    save_image(picture, out)
 
 
 def _show_first_bars(window: MainWindow, bars: int) -> None:

@@ -44,11 +44,16 @@ def spectrogram_image(spec: sg.Spectrogram, width: int = 1200, height: int = 400
 
 
 def write_spectrogram_png(source: Path, target: Path, scale: str = "cqt") -> None:
-    from PySide6.QtGui import QImage
-
     if target.suffix.lower() != ".png":
         raise MusicFileError(target, "the spectrogram is written as PNG; name the file .png")
-    pixels = spectrogram_image(spectrogram_of_file(source, scale))
+    save_png(spectrogram_image(spectrogram_of_file(source, scale)), target)
+
+
+def save_png(pixels: np.ndarray, target: Path) -> None:
+    """Write (height, width) ARGB pixels as a PNG, atomically."""
+    from PySide6.QtGui import QImage
+
+    from desktop_app.ui.image_files import save_image
+
     image = QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4, QImage.Format.Format_ARGB32)
-    if not image.save(str(target)):
-        raise MusicFileError(target, "cannot write the PNG there")
+    save_image(image, target)
