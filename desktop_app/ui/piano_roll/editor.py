@@ -22,6 +22,7 @@ from desktop_app.ui.piano_roll.velocity_lane import VelocityLane
 from desktop_app.ui.piano_roll.viewport import N_PITCHES, RollViewport
 
 SNAP_LABELS = {snap.ADAPTIVE: "Adaptive", snap.OFF: "Off"}
+SCROLL_STEPS = 1 << 30  # the most steps the horizontal scroll bar takes (its range is a C int)
 
 
 class PianoRoll(QWidget):
@@ -55,7 +56,8 @@ class PianoRoll(QWidget):
         self.keyboard.keyReleased.connect(self.keyReleased)
         self.keyboard.selectPitchRequested.connect(self.select_pitch)
         self.viewport.changed.connect(self._sync_scrollbars)
-        self.hbar.valueChanged.connect(lambda v: self._scrolled(left=v))
+        self._ticks_per_step = 1.0  # ticks per step of the horizontal scroll bar
+        self.hbar.valueChanged.connect(lambda v: self._scrolled(left=v * self._ticks_per_step))
         self.vbar.valueChanged.connect(lambda v: self._scrolled(top=N_PITCHES - v / 100))
         self.state.playheadMoved.connect(self._follow)
         document.songChanged.connect(self._sync_scrollbars)
@@ -170,8 +172,10 @@ class PianoRoll(QWidget):
         vp = self.viewport
         visible = vp.width * vp.ticks_per_px
         end = max(self.document.song.end_tick + 4 * self.document.song.meter.ticks_per_bar(), vp.right_tick)
+        # A scroll bar counts in C ints: past SCROLL_STEPS ticks, one step spans several ticks.
+        step = self._ticks_per_step = max(1.0, end / SCROLL_STEPS)
         for bar, maximum, value, page in (
-            (self.hbar, int(max(0, end - visible)), int(vp.left_tick), int(visible)),
+            (self.hbar, int(max(0, end - visible) / step), int(vp.left_tick / step), int(visible / step)),
             (self.vbar, int((N_PITCHES - vp.height / vp.key_height) * 100), int((N_PITCHES - vp.top) * 100),
              int(vp.height / vp.key_height * 100)),
         ):
