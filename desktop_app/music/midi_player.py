@@ -67,11 +67,26 @@ def written_zero_length(track: mido.MidiTrack) -> set[int]:
     off that is itself such an off (a literal player holds the note until then). An off that finds
     nothing and is followed by an on that the next off releases is a stray off before a real note."""
     keyed: dict[tuple[int, int], list[tuple[int, int, bool]]] = defaultdict(list)  # (seq, tick, is_on)
+    held: dict[tuple[int, int], int] = defaultdict(int)
+    orphan: dict[tuple[int, int], int] = {}  # key -> tick of its last off that found nothing
+    candidates = False  # an on right after such an off: without one, no note is zero-length
     tick = 0
     for seq, msg in enumerate(track):
         tick += msg.time
-        if msg.type in ("note_on", "note_off"):
-            keyed[(msg.channel, msg.note)].append((seq, tick, msg.type == "note_on" and msg.velocity > 0))
+        kind = msg.type
+        if kind == "note_on" or kind == "note_off":
+            key = (msg.channel, msg.note)
+            is_on = kind == "note_on" and msg.velocity > 0
+            keyed[key].append((seq, tick, is_on))
+            if is_on:
+                held[key] += 1
+                candidates = candidates or orphan.get(key) == tick
+            elif held[key]:
+                held[key] = 0
+            else:
+                orphan[key] = tick
+    if not candidates:
+        return set()
     zero = set()
     for events in keyed.values():
         held = 0
