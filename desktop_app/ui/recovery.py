@@ -5,7 +5,9 @@ exclusive lock on a lock file beside it for as long as it runs. The operating sy
 lock when the process ends, however it ends, so a recovery file whose lock can be taken belongs
 to a process that died: only those are offered, and nothing of a live instance is touched.
 (QLockFile was not used: it judges a lock by the PID and process name it records, and every
-instance of this app is a `python3` process, so a reused PID would fool it.)
+instance of this app is a `python3` process, so a reused PID would fool it.) The lock file is
+opened non-inheritable, Python's default, so a child process (training, dataset workers) that
+outlives a crashed instance does not keep its lock.
 The song is serialised on a worker thread: songs are immutable, so that is safe."""
 
 from __future__ import annotations
@@ -190,6 +192,7 @@ class Autosaver(QObject):
         self.document = document
         self.recovery = recovery
         self._saved_revision = -1
+        self._discards = 0  # a write started before a discard must not bring the file back
         self._closed = False
         self._timer = QTimer(self)
         self._timer.setInterval(int(interval_s * 1000))
@@ -215,15 +218,19 @@ class Autosaver(QObject):
         revision = doc.revision
         meta = {"recovery_of": str(doc.path)} if doc.path else {}  # no entry: an untitled song
         project = Project(doc.song, dict(doc.view_state), meta)
-        path = self.path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path, discards = self.path, self._discards
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)  # in case someone removed the folder
+            write_project(project, path)
 
         def saved(_result: object) -> None:
-            self._saved_revision = revision
+            if discards != self._discards:
+                _remove(path)
+            else:
+                self._saved_revision = revision
 
-        run_in_background(
-            lambda: write_project(project, path), saved, lambda e: self.failed.emit(str(e)), owner=self
-        )
+        run_in_background(write, saved, lambda e: self.failed.emit(str(e)), owner=self)
 
     def adopt(self, recovery: RecoveryFile) -> None:
         """Carry on in a dead instance's recovery file, whose work this window restored: it stays
@@ -236,6 +243,7 @@ class Autosaver(QObject):
         """Forget the recovery file: the work was saved or deliberately thrown away."""
         _remove(self.path)
         self._saved_revision = -1
+        self._discards += 1
 
     def stop(self) -> None:
         self._timer.stop()

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -177,10 +178,32 @@ def test_an_offered_file_is_held_until_it_is_dealt_with(qtbot, make_window, fold
     assert [r.path for r in orphaned_recovery_files(folder)] == [recovery]
 
 
+def test_a_write_in_flight_when_the_work_is_saved_does_not_bring_the_file_back(qtbot, make_window, monkeypatch):
+    from desktop_app.ui import recovery as recovery_module
+
+    release = threading.Event()
+    real_write = recovery_module.write_project
+
+    def slow_write(project, path) -> None:
+        release.wait(10)
+        real_write(project, path)
+
+    monkeypatch.setattr(recovery_module, "write_project", slow_write)
+    window = make_window()
+    window.open_demo()
+    edit(window)
+    window.autosaver.save_now()  # the write starts on a worker ...
+    window.autosaver.discard()  # ... and the work is saved (or thrown away) before it lands
+    release.set()
+    QThreadPool.globalInstance().waitForDone(10_000)  # the late write has landed by now
+    qtbot.waitUntil(lambda: not window.autosaver.path.exists(), timeout=5_000)
+
+
 # ----- a live owner in another process ---------------------------------------------------------
 
 OTHER_INSTANCE = """
 import sys
+import threading
 from pathlib import Path
 from desktop_app.music.formats import read_any
 from desktop_app.music.project_file import Project, write_project
