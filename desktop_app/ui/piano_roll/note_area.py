@@ -20,7 +20,7 @@ from desktop_app.ui.colours import mix, track_colour
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll import palette
 from desktop_app.ui.piano_roll.note_info import describe_note
-from desktop_app.ui.piano_roll.note_raster import RasterView, rasterise_notes
+from desktop_app.ui.piano_roll.note_raster import LEVELS, OCTAVE, RasterView, colour_table, compose, note_rows
 from desktop_app.ui.piano_roll.state import RollState, Tool
 from desktop_app.ui.piano_roll.viewport import RollViewport
 
@@ -28,6 +28,7 @@ EDGE_PX = 5
 DRAG_START_PX = 3
 BLACK_KEYS = {1, 3, 6, 8, 10}
 WHEEL_ZOOM = 1.15
+GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text over base)
 
 
 def plural(n: int, word: str) -> str:
@@ -74,23 +75,29 @@ class NoteArea(QWidget):
         self.state = state
         self.drag: Drag | None = None
         self.mouse_tick: float | None = None  # where a paste lands when the mouse is over the roll
-        self._ghosts: tuple[Song, int, np.ndarray, np.ndarray] | None = None  # song, active, notes, owners
+        self._ghosts: tuple | None = None  # song, active track, notes, owners, palette values
         self.mouse_pos: QPointF | None = None
         self._luts_for: tuple | None = None
         self._luts: tuple[np.ndarray, np.ndarray] | None = None
         self.hovered = ""  # the description of the note under the mouse
+        self.layers: list = []  # OverlayLayer objects (takes, heat) painted over the frame
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(200, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        # Two cached layers under the overlays: rows and grid, then the notes' pixels.
-        self._background: QImage | None = None
-        self._canvas: QImage | None = None
-        self._notes: tuple[np.ndarray, QImage] | None = None
-        self._playhead_x: float | None = None
+        # One cached image under the overlays: rows, grid and notes (the playhead, the loop and
+        # a rubber band are drawn over it, so moving them costs a blit of a strip).
+        self._buffers: list[tuple[np.ndarray, QImage] | None] = [None, None]  # the frame, and a spare
+        self._frame_valid = False
+        self._drawn: tuple | None = None  # the view the frame shows: left tick, scale, rows, size
+        # What frames share while it stays the same: each with the key it was made for.
+        self._display: tuple | None = None
+        self._table: tuple | None = None
+        self._kinds: tuple | None = None
+        self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         document.songChanged.connect(self.refresh_all)
         document.selectionChanged.connect(self.refresh)
-        viewport.changed.connect(self.refresh_all)
+        viewport.changed.connect(self.update)  # the frame knows what it was drawn for: see paintEvent
         state.changed.connect(self.refresh_all)
         state.playheadMoved.connect(self._playhead_moved)
 
@@ -98,24 +105,24 @@ class NoteArea(QWidget):
 
     def refresh(self) -> None:
         """Redraw the notes (they or the selection changed)."""
-        self._notes = None
+        self._frame_valid = False
         self.update()
 
     def refresh_all(self) -> None:
         """Redraw rows, grid and notes (the view, the song or a setting changed)."""
-        self._background = None
         self.refresh()
 
     def _playhead_moved(self, tick: int) -> None:
         """Repaint only the strips the playhead leaves and enters: it moves 60 times a second."""
-        x = self.viewport.tick_to_x(tick)
-        for old in (self._playhead_x, x):
+        vp = self.viewport
+        for old in (self._playhead_tick, tick):  # x under the current mapping: the view may have moved
             if old is not None:
-                self.update(int(old) - 3, 0, 7, self.height())
-        self._playhead_x = x
+                x = vp.tick_to_x(old)
+                self.update(int(x) - 3, 0, 7, self.height())
+        self._playhead_tick = tick
 
     def resizeEvent(self, event) -> None:
-        self._background = self._notes = None
+        self._frame_valid = False
         self.viewport.set_size(self.width(), self.height())
         super().resizeEvent(event)
 
@@ -165,22 +172,28 @@ class NoteArea(QWidget):
         return int(owners[hit[-1]]) if len(hit) else None
 
     def _ghost_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Other tracks' notes as one (n, 4) array, and the track each came from."""
+        cached = self._ghost_cache()
+        return cached[2], cached[3]
+
+    def _ghost_values(self) -> np.ndarray:
+        """Palette value of each ghost note: faint for tracks that do not sound (muted, or not
+        soloed while another track is)."""
+        return self._ghost_cache()[4]
+
+    def _ghost_cache(self) -> tuple:
+        """(song, active track, notes, owners, values), computed once per song and active track."""
         song, active = self.document.song, self.document.active_track
         cached = self._ghosts
         if cached is None or cached[0] is not song or cached[1] != active:
             parts = [(t.note_array, i) for i, t in enumerate(song.tracks) if i != active and t.notes]
             notes = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, 4), dtype=np.int64)
             owners = np.concatenate([np.full(len(a), i) for a, i in parts]) if parts else np.zeros(0, dtype=np.int64)
-            self._ghosts = cached = (song, active, notes, owners)
-        return cached[2], cached[3]
-
-    def _ghost_values(self) -> np.ndarray:
-        """Palette value of each ghost note: faint for tracks that do not sound (muted, or not
-        soloed while another track is)."""
-        _, owners = self._ghost_arrays()
-        audible = np.zeros(max(1, len(self.document.song.tracks)), dtype=bool)
-        audible[[i for i, _ in audible_tracks(self.document.song)]] = True
-        return np.where(audible[owners], palette.GHOST, palette.MUTED_GHOST)
+            audible = np.zeros(max(1, len(song.tracks)), dtype=bool)
+            audible[[i for i, _ in audible_tracks(song)]] = True
+            values = np.where(audible[owners], palette.GHOST, palette.MUTED_GHOST)
+            self._ghosts = cached = (song, active, notes, owners, values)
+        return cached
 
     # ----- what is drawn ------------------------------------------------------------------
 
@@ -237,96 +250,167 @@ class NoteArea(QWidget):
             self._luts, self._luts_for = palette.note_luts(colour, ghost), key
         return self._luts
 
+    def _view(self, left: int = 0, width: int | None = None) -> RasterView:
+        """The viewport as a raster view, or the part of it from column `left`, `width` wide."""
+        vp = self.viewport
+        return RasterView(vp.left_tick + left * vp.ticks_per_px, vp.ticks_per_px, vp.top, vp.key_height,
+                          self.width() - left if width is None else width, self.height())
+
     def paintEvent(self, event: QPaintEvent) -> None:
-        if self._background is None or self._background.size() != self.size():
-            if self._canvas is None or self._canvas.size() != self.size():
-                self._canvas = QImage(self.size(), QImage.Format.Format_ARGB32_Premultiplied)
-            self._background = self._canvas  # reused: only its pixels are redrawn
-            painter = QPainter(self._background)
-            self._paint_rows(painter)
-            self._paint_grid(painter)
-            painter.end()
-        if self._notes is None or self._notes[1].size() != self.size():
-            vp = self.viewport
-            fill, border = self._lookup_tables()
-            view = RasterView(vp.left_tick, vp.ticks_per_px, vp.top, vp.key_height, self.width(), self.height())
-            pixels = rasterise_notes(*self.display_arrays(), view, fill, border)
-            self._notes = (pixels, QImage(pixels.data, view.width, view.height, view.width * 4,
-                                          QImage.Format.Format_ARGB32_Premultiplied))  # pixels keep the image's memory alive
+        """Draw the frame image, then the overlays. The frame is redrawn only when what it shows
+        changed; when the view only scrolled in time by whole pixels, the old frame is shifted
+        and only the uncovered columns are drawn (as a scrolling window blits)."""
+        vp = self.viewport
+        key = (vp.ticks_per_px, vp.top, vp.key_height, self.width(), self.height())
+        drawn = self._drawn
+        if not self._frame_valid or drawn is None or drawn[1:] != key:
+            self._draw_frame(self._view())
+        elif drawn[0] != vp.left_tick:
+            self._scroll_frame((vp.left_tick - drawn[0]) / vp.ticks_per_px)
+        self._drawn = (vp.left_tick, *key)
+        self._frame_valid = True
         p = QPainter(self)
         rect = event.rect()
-        p.drawImage(rect, self._background, rect)
-        p.drawImage(rect, self._notes[1], rect)
+        p.drawImage(rect, self._buffers[0][1], rect)
         self._paint_overlays(p)
         p.end()
 
-    def _paint_rows(self, p: QPainter) -> None:
-        pal = self.palette()
-        base = pal.color(QPalette.ColorRole.Base)
-        black = base.darker(112)
-        outside = base.darker(106)
-        vp = self.viewport
-        lo, hi = vp.visible_pitches
-        p.fillRect(self.rect(), base)
-        key = self.document.song.key
-        in_scale = pitch_classes_of_key(key.key) if (key is not None and self.state.scale_highlight) else None
-        tonic_tint = QColor(base)
-        tonic_tint.setHsv(210, 28, max(0, base.value() - 8))
-        for pitch in range(lo, hi + 1):
-            pc = pitch % 12
-            colour = None
-            if in_scale is not None:
-                if pc not in in_scale:
-                    colour = black if pc in BLACK_KEYS else outside
-                elif pc == in_scale[0]:
-                    colour = tonic_tint
-            elif pc in BLACK_KEYS:
-                colour = black
-            if colour is not None:
-                y = vp.pitch_to_y(pitch)
-                p.fillRect(QRectF(0, y, self.width(), vp.key_height), colour)
+    def _buffer(self, index: int) -> np.ndarray:
+        """Frame buffer `index` (two, so a scroll copies once): reused while the size holds."""
+        if self._buffers[index] is None or self._buffers[index][0].shape != (self.height(), self.width()):
+            pixels = np.zeros((self.height(), self.width()), dtype=np.uint32)
+            self._buffers[index] = (pixels, QImage(pixels.data, self.width(), self.height(), self.width() * 4,
+                                                   QImage.Format.Format_RGB32))  # pixels keep the memory alive
+        return self._buffers[index][0]
 
-    def _paint_grid(self, p: QPainter) -> None:
-        vp = self.viewport
-        song = self.document.song
+    def _draw_frame(self, view: RasterView) -> None:
+        self.render_pixels(view, out=self._buffer(0))
+
+    def _scroll_frame(self, dx: float) -> None:
+        """Shift the frame `dx` columns (positive: the view moved later in time) and draw the
+        columns that came into view; a fractional or long move draws all of it again."""
+        w = self.width()
+        shift = int(round(dx))
+        if abs(dx - shift) > 1e-6 or abs(shift) >= w // 2:
+            self._draw_frame(self._view())
+            return
+        old, new = self._buffer(0), self._buffer(1)
+        if shift > 0:
+            new[:, : w - shift] = old[:, shift:]
+            new[:, w - shift :] = self.render_pixels(self._view(w - shift))
+        else:
+            new[:, -shift:] = old[:, : w + shift]
+            new[:, :-shift] = self.render_pixels(self._view(0, -shift))
+        self._buffers.reverse()
+
+    def render_pixels(self, view: RasterView | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Rows, grid and notes of `view` (the whole viewport by default) as one (height, width)
+        image of opaque BGRA pixels (into `out`)."""
+        view = view or self._view()
+        fill, border = self._lookup_tables()
+        rows, select = note_rows(*self._display_cache(), view, len(fill))
+        return compose(rows, select, self._row_kinds(view), self._column_levels(view), self._colour_table(), out)
+
+    def _display_cache(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """display_arrays, kept while the song, active track and selection stay (no drag)."""
+        doc = self.document
+        key = (doc.song, doc.active_track, doc.selection)
+        if self.drag is not None and self.drag.started:
+            return self.display_arrays()
+        if self._display is None or self._display[0] != key:
+            self._display = (key, self.display_arrays())
+        return self._display[1]
+
+    def _colour_table(self) -> np.ndarray:
+        """Every note value over every background colour (see colour_table), kept per palette."""
+        fill, border = self._lookup_tables()
+        pal = self.palette()
+        key = (self._luts_for, pal.color(QPalette.ColorRole.Base).rgb(), pal.color(QPalette.ColorRole.Text).rgb())
+        if self._table is None or self._table[0] != key:
+            self._table = (key, colour_table(self._background_colours(), fill, border))
+        return self._table[1]
+
+    def _background_colours(self) -> np.ndarray:
+        """(KINDS * LEVELS, 4) BGRA: each row kind's colour, or over it each grid level's line."""
         pal = self.palette()
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
-        t0, t1 = vp.left_tick, vp.right_tick
+        tonic = QColor(base)
+        tonic.setHsv(210, 28, max(0, base.value() - 8))
+        kinds = (base, base.darker(112), base.darker(106), tonic, mix(text, base, 0.12))
+        lines = [mix(text, base, amount) for amount in GRID_AMOUNTS]
+        colours = []
+        for kind, colour in enumerate(kinds):
+            for level in range(LEVELS):
+                c = colour if level == 0 or kind == OCTAVE else lines[level - 1]  # octave lines lie on top
+                colours.append((c.blue(), c.green(), c.red(), 255))
+        return np.array(colours, dtype=np.uint8)
+
+    def _row_kinds(self, view: RasterView) -> np.ndarray:
+        """The background kind of each pixel row: its pitch's (black key, out of scale, tonic), or
+        an octave line under each C. Kept while the rows and the key stay."""
+        cache_key = (view.top, view.key_height, view.height, self.document.song.key, self.state.scale_highlight)
+        if self._kinds is None or self._kinds[0] != cache_key:
+            self._kinds = (cache_key, self._compute_row_kinds(view))
+        return self._kinds[1]
+
+    def _compute_row_kinds(self, view: RasterView) -> np.ndarray:
+        key = self.document.song.key
+        in_scale = pitch_classes_of_key(key.key) if (key is not None and self.state.scale_highlight) else None
+        by_class = np.zeros(12, dtype=np.int64)
+        for pc in range(12):
+            if in_scale is not None:
+                if pc not in in_scale:
+                    by_class[pc] = 1 if pc in BLACK_KEYS else 2
+                elif pc == in_scale[0]:
+                    by_class[pc] = 3
+            elif pc in BLACK_KEYS:
+                by_class[pc] = 1
+        row_pitch = view.row_pitch()
+        kinds = by_class[row_pitch % 12]
+        if view.key_height >= 3:
+            lo, hi = max(0, int(row_pitch.min())), min(127, int(row_pitch.max()))
+            cs = np.arange(lo - lo % 12, hi + 1, 12)
+            ys = np.floor((view.top - cs) * view.key_height).astype(np.int64)  # the bottom edge of each C
+            ys = ys[(ys >= 0) & (ys < view.height)]
+            kinds[ys] = OCTAVE
+        return kinds
+
+    def _column_levels(self, view: RasterView) -> np.ndarray:
+        """The grid level of each pixel column: fine lines at the snap grid (or the adaptive one
+        when snap is off), beats, bars; lines closer than a few pixels are left out."""
+        song = self.document.song
         meter = song.meter
-        # Fine lines at the snap grid (or the adaptive one when snap is off), beats, bars.
+        tpp = view.ticks_per_px
+        t0, t1 = view.left_tick, view.left_tick + view.width * tpp
+        levels = np.zeros(view.width + 1, dtype=np.int64)
+
+        def mark(ticks, level: int) -> None:
+            xs = view.column(ticks)
+            levels[xs[(xs >= 0) & (xs < view.width)]] = level
+
         choice = self.state.snap_choice
-        division = adaptive_division(song.ppq, vp.ticks_per_px, 8) if choice in ("adaptive", "off") else choice
+        division = adaptive_division(song.ppq, tpp, 8) if choice in ("adaptive", "off") else choice
         step = float(division_ticks(division, song.ppq))
-        levels: list[list[QLineF]] = [[], [], []]
-        if step / vp.ticks_per_px >= 5:
-            k0 = int(t0 // step)
-            for k in range(k0, int(t1 // step) + 2):
-                x = vp.tick_to_x(k * step)
-                levels[0].append(QLineF(x, 0, x, self.height()))
+        if step / tpp >= 5:
+            mark(np.arange(int(t0 // step), int(t1 // step) + 2) * step, 1)
         beat = meter.ticks_per_beat()
-        if beat / vp.ticks_per_px >= 5:
-            for k in range(int(t0 // beat), int(t1 // beat) + 2):
-                x = vp.tick_to_x(k * beat)
-                levels[1].append(QLineF(x, 0, x, self.height()))
-        bars = [t for t in meter.bar_starts(int(t1) + 1) if t >= t0 - 1]
-        min_gap = 4 * vp.ticks_per_px
-        last = -1e18
-        for t in bars:
-            if t - last >= min_gap:
-                x = vp.tick_to_x(t)
-                levels[2].append(QLineF(x, 0, x, self.height()))
-                last = t
-        # Octave lines under each C.
-        lo, hi = vp.visible_pitches
-        octave = [QLineF(0, vp.pitch_to_y(c) + vp.key_height, self.width(), vp.pitch_to_y(c) + vp.key_height)
-                  for c in range(lo - lo % 12, hi + 1, 12) if vp.key_height >= 3]
-        for lines, amount in ((levels[0], 0.07), (levels[1], 0.14), (levels[2], 0.32), (octave, 0.12)):
-            if lines:
-                p.setPen(QPen(mix(text, base, amount), 1))
-                p.drawLines(lines)
+        if beat / tpp >= 5:
+            mark(np.arange(int(t0 // beat), int(t1 // beat) + 2) * beat, 2)
+        bars = np.array([t for t in meter.bar_starts(int(t1) + 1) if t >= t0 - 1], dtype=np.float64)
+        if len(bars):
+            keep = np.r_[True, np.diff(bars) >= 4 * tpp]  # bars closer than 4 px: drawn thinned
+            mark(bars[keep], 3)
+        return levels[: view.width]
+
+    def add_layer(self, layer) -> None:
+        """Paint `layer` (an overlays.OverlayLayer) over the notes from now on."""
+        self.layers.append(layer)
+        layer.changed.connect(self.update)
 
     def _paint_overlays(self, p: QPainter) -> None:
         vp = self.viewport
+        for layer in self.layers:
+            layer.paint(p, vp, self.width(), self.height())
         loop = self.state.loop
         if loop is not None:
             x0, x1 = vp.tick_to_x(loop[0]), vp.tick_to_x(loop[1])

@@ -4,7 +4,7 @@ A click moves the playhead; a drag draws the loop; a double-click on the loop cl
 from __future__ import annotations
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.music.snap import Snap
@@ -23,19 +23,45 @@ class Ruler(QWidget):
         self.state = state
         self._press: QPointF | None = None
         self._press_tick = 0
+        self._cache: tuple[tuple, QImage] | None = None  # (what it shows, bars and loop drawn)
+        self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         self.setFixedHeight(RULER_HEIGHT)
         self.setToolTip("Click to move the playhead; drag to set the loop region; double-click the loop to clear it")
         viewport.changed.connect(self.update)
         state.changed.connect(self.update)
-        state.playheadMoved.connect(self.update)
+        state.playheadMoved.connect(self._playhead_moved)
         document.songChanged.connect(self.update)
+
+    def _playhead_moved(self, tick: int) -> None:
+        """Repaint the strips the playhead leaves and enters, not the whole ruler."""
+        vp = self.viewport
+        for old in (self._playhead_tick, tick):  # x under the current mapping: the view may have moved
+            if old is not None:
+                x = vp.tick_to_x(old)
+                self.update(int(x) - 3, 0, 7, self.height())
+        self._playhead_tick = tick
 
     def _snapped(self, x: float) -> int:
         snap = Snap.resolve(self.state.snap_choice, self.document.song.ppq, self.viewport.ticks_per_px)
         return max(0, snap.round(self.viewport.x_to_tick(x)))
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Bars and loop from a cached image (redrawn only when the time axis, the song or the
+        loop change), the playhead over it: the playhead moves 60 times a second."""
+        vp = self.viewport
+        key = (vp.left_tick, vp.ticks_per_px, self.width(), self.height(), self.document.song, self.state.loop)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._render())
         p = QPainter(self)
+        p.drawImage(event.rect(), self._cache[1], event.rect())
+        x = vp.tick_to_x(self.state.playhead)
+        p.setPen(QPen(QColor("#e0403a"), 2))
+        p.drawLine(QLineF(x, 0, x, self.height()))
+        p.end()
+
+    def _render(self) -> QImage:
+        image = QImage(self.size(), QImage.Format.Format_RGB32)
+        p = QPainter(image)
         p.fillRect(self.rect(), QColor("#e9e9e9"))
         vp = self.viewport
         meter = self.document.song.meter
@@ -52,10 +78,11 @@ class Ruler(QWidget):
         ticks_lines = []
         for n, tick in enumerate(bars):
             x = vp.tick_to_x(tick)
-            if x < -60:
+            labelled = n % label_every == 0
+            if x < -60 or not (labelled or beat_px >= 30):
                 continue
             number = meter.bar_beat(tick).bar  # as the score prints it: a pickup is bar 0
-            if n % label_every == 0:
+            if labelled:
                 ticks_lines.append(QLineF(x, 8, x, self.height()))
                 p.drawText(QPointF(x + 3, 13), str(number))
             if beat_px >= 30:
@@ -67,12 +94,10 @@ class Ruler(QWidget):
                     if beat_px >= 60:
                         p.drawText(QPointF(bx + 2, self.height() - 8), f"{number}.{meter.bar_beat(beat_tick).beat}")
         p.drawLines(ticks_lines)
-        x = vp.tick_to_x(self.state.playhead)
-        p.setPen(QPen(QColor("#e0403a"), 2))
-        p.drawLine(QLineF(x, 0, x, self.height()))
         p.setPen(QColor("#9a9a9a"))
         p.drawLine(0, self.height() - 1, self.width(), self.height() - 1)
         p.end()
+        return image
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:

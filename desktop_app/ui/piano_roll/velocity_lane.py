@@ -5,8 +5,8 @@ selected notes (or every note in reach when none is selected). One undo step eac
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QLineF, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.music import edits
@@ -17,6 +17,23 @@ from desktop_app.ui.piano_roll.palette import selection_colour
 from desktop_app.ui.piano_roll.viewport import RollViewport
 
 LANE_HEIGHT = 64
+HEADS_UP_TO = 400  # stems get a head while there are at most this many on screen
+
+
+def loudest_per_column(cols: np.ndarray, velocity: np.ndarray, width: int) -> np.ndarray:
+    """The highest velocity starting in each of `width` columns (0 where none starts)."""
+    tallest = np.zeros(width, dtype=np.int64)
+    if len(cols):
+        order = np.lexsort((velocity, cols))  # by column, loudest last
+        cols, velocity = cols[order], velocity[order]
+        last = np.r_[cols[1:] != cols[:-1], True]
+        tallest[cols[last]] = velocity[last]
+    return tallest
+
+
+def _rgb(colour: QColor) -> int:
+    """An opaque colour as one 32-bit BGRA pixel value (QImage's RGB32 on little-endian)."""
+    return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
 STEM_REACH_PX = 4
 
 
@@ -31,6 +48,7 @@ class VelocityLane(QWidget):
         self._stem: int | None = None
         self._ramp: tuple[QPointF, QPointF] | None = None
         self._preview: dict[int, int] = {}
+        self._cache: tuple[tuple, np.ndarray, QImage] | None = None  # (what it shows, pixels, image)
         document.songChanged.connect(self.update)
         document.selectionChanged.connect(self.update)
         viewport.changed.connect(self.update)
@@ -53,13 +71,32 @@ class VelocityLane(QWidget):
         return idx, xs[idx]
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """The stems from a cached image, redrawn only when the time axis, the notes, the
+        selection or a drag's preview change; a ramp being drawn goes over it."""
+        vp, doc = self.viewport, self.document
+        key = (vp.left_tick, vp.ticks_per_px, self.width(), self.height(), doc.song, doc.active_track,
+               doc.selection, tuple(sorted(self._preview.items())))
+        if self._cache is None or self._cache[0] != key:
+            pixels = self.render_pixels()
+            self._cache = (key, pixels, QImage(pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4,
+                                               QImage.Format.Format_RGB32))
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#f7f7f7"))
-        p.setPen(QColor("#dddddd"))
+        p.drawImage(event.rect(), self._cache[2], event.rect())
+        if self._ramp is not None:
+            p.setPen(QPen(QColor("#333333"), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QLineF(*self._ramp))
+        p.end()
+
+    def render_pixels(self) -> np.ndarray:
+        """The lane as (height, width) BGRA pixels: guide lines at velocities 32, 64, 96 and 127,
+        one stem per pixel column (the loudest note starting there, selected notes over the
+        others), with a head on each stem while there are few."""
+        h, w = self.height(), self.width()
+        pixels = np.full((h, w), _rgb(QColor("#f7f7f7")), dtype=np.uint32)
         for v in (32, 64, 96, 127):
-            p.drawLine(QLineF(0, self.y_of(v), self.width(), self.y_of(v)))
+            pixels[min(h - 1, int(self.y_of(v)))] = _rgb(QColor("#dddddd"))
         song = self.document.song
-        if song.tracks:
+        if song.tracks and w > 2:
             track = song.tracks[self.document.active_track]
             colour = track_colour(track, self.document.active_track)
             idx, xs = self._visible()
@@ -67,27 +104,27 @@ class VelocityLane(QWidget):
             for k, i in enumerate(idx.tolist()) if self._preview else ():
                 velocity[k] = self._preview.get(i, velocity[k])
             selected = np.isin(idx, list(self.document.selection)) if self.document.selection else np.zeros(len(idx), bool)
-            # One stem per pixel column at most: the loudest note that starts there.
-            cols = np.clip(np.round(xs).astype(np.int64), 0, max(0, self.width() - 1))
+            cols = np.clip(np.round(xs).astype(np.int64), 0, w - 1)
+            rows = np.arange(h)[:, None]
+            bottom = h - 3
             for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
                 if not mask.any():
                     continue
-                tallest = np.zeros(self.width(), dtype=np.int64)
-                np.maximum.at(tallest, cols[mask], velocity[mask])
-                top = self.y_of(tallest)
-                bottom = self.height() - 3
-                lines = [QLineF(x, bottom, x, top[x]) for x in np.flatnonzero(tallest).tolist()]
-                p.setPen(QPen(c, 2))
-                p.drawLines(lines)
-                if len(lines) <= 400:
-                    for line in lines:
-                        p.fillRect(QRectF(line.x1() - 2, line.y2() - 2, 5, 4), c.darker(115))
-        if self._ramp is not None:
-            p.setPen(QPen(QColor("#333333"), 1, Qt.PenStyle.DashLine))
-            p.drawLine(QLineF(*self._ramp))
-        p.setPen(QColor("#9a9a9a"))
-        p.drawLine(0, 0, self.width(), 0)
-        p.end()
+                tallest = loudest_per_column(cols[mask], velocity[mask], w)
+                has = tallest > 0
+                top = np.round(self.y_of(tallest)).astype(np.int64)
+                stem = (rows >= top[None, :]) & (rows <= bottom) & has[None, :]
+                stem[:, :-1] |= stem[:, 1:]  # two pixels wide, like a 2 px pen on the column
+                pixels[stem] = _rgb(c)
+                if np.count_nonzero(has) <= HEADS_UP_TO:
+                    head = (rows >= top[None, :] - 2) & (rows < top[None, :] + 2) & has[None, :]
+                    wide = head.copy()
+                    for shift in (1, 2):
+                        wide[:, :-shift] |= head[:, shift:]
+                        wide[:, shift:] |= head[:, :-shift]
+                    pixels[wide] = _rgb(c.darker(115))
+        pixels[0] = _rgb(QColor("#9a9a9a"))
+        return pixels
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or not self.document.song.tracks:
