@@ -39,6 +39,10 @@ class JobContext:
         if self.cancelled:
             raise JobCancelled
 
+    def emit(self, value: Any) -> None:
+        """Send a partial result (a state to draw while the job goes on) to the job's `partial` signal."""
+        self._job.partial.emit(value)
+
     def report(self, done: int, total: int) -> None:
         """`done` of `total` units finished; emits progress with an ETA from the recent pace."""
         now = time.perf_counter()
@@ -51,9 +55,11 @@ class JobContext:
 
 class Job(QObject):
     """One piece of work for the runner: `fn(context)` returns the result.
-    Signals: progress(done, total, eta_seconds), finished(result), failed(reason), cancelled()."""
+    Signals: progress(done, total, eta_seconds), partial(value) from `context.emit`, finished(result),
+    failed(reason), cancelled()."""
 
     progress = Signal(int, int, float)
+    partial = Signal(object)
     started = Signal()
     finished = Signal(object)
     failed = Signal(str)
