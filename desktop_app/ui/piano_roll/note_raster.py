@@ -81,9 +81,12 @@ def note_rows(pitch: np.ndarray, start: np.ndarray, end: np.ndarray, value: np.n
     # Three kinds of pixel row: a band's body (borders only at note ends), a band's border row
     # (top, and the one above the gap), and empty rows.
     covered = plane > EMPTY
-    rows = np.empty((2 * n_rows + 1, w), dtype=np.uint8)
-    rows[:n_rows] = plane + size * (edges & covered)
-    rows[n_rows : 2 * n_rows] = plane + size * covered if kh >= 5 else rows[:n_rows]
+    rows = np.empty((2 * n_rows + 1, w), dtype=np.uint8)  # all in bytes: no wide temporaries
+    body, border = rows[:n_rows], rows[n_rows : 2 * n_rows]
+    body[...] = plane
+    np.add(body, size, out=body, where=edges & covered)
+    border[...] = plane
+    np.add(border, size, out=border, where=covered if kh >= 5 else edges & covered)
     rows[2 * n_rows] = EMPTY
     in_range = (row_pitch >= lo) & (row_pitch <= hi)
     changes = row_pitch[1:] != row_pitch[:-1]
