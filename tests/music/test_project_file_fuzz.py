@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import random
 import traceback
+from dataclasses import replace
 
 import pytest
 
 from desktop_app.music import MusicFileError, Song
+from desktop_app.music.controls import ControlChange, ProgramChange
 from desktop_app.music.limits import MAX_JSON_DEPTH, MAX_SONG_SECONDS
 from desktop_app.music.midi_io import midi_bytes
 from desktop_app.music.project_file import Project, parse_project, project_bytes, read_project, write_project
@@ -22,8 +24,11 @@ def base_files(make_random_song) -> dict[str, bytes]:
     view = {"active_track": 1, "zoom": 1.5, "scroll": [120, 40], "selected": {"track": 2, "notes": [0, 3, 5]}}
     meta = {"recovery_of": "/home/someone/Música/song.dap", "n": 3, "nested": {"a": [1, {"b": None}]}}
     small = make_random_song(1, ppq=96, n_tracks=2, notes_per_track=6)
+    song = make_random_song(7, ppq=480, n_tracks=3, notes_per_track=12)
+    changing = replace(song.tracks[0], programs=(ProgramChange(960, 40), ProgramChange(1920, 0)),
+                       controls=(ControlChange(0, 64, 127), ControlChange(480, 64, 0), ControlChange(480, 64, 100)))
     return {
-        "random": project_bytes(Project(make_random_song(7, ppq=480, n_tracks=3, notes_per_track=12), view, meta)),
+        "random": project_bytes(Project(song.with_track(0, changing), view, meta)),
         "small": project_bytes(Project(small)),
         "pretty": json.dumps(json.loads(project_bytes(Project(small, view, meta))), indent=2).encode(),
         "minimal": b'{"format": "desktop-app-project", "version": 1, "song": {"ppq": 480, "tracks": [{}]}}',
