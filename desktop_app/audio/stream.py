@@ -178,7 +178,8 @@ class AudioOutput:
     def heard_sample(self) -> float:
         """The song sample reaching the speaker now: the start of the latest block whose DAC time
         has come, plus the time since on the stream clock. Between callbacks this extrapolates
-        smoothly; the blocks still in the buffer (a loop wrap, a seek) count only once heard."""
+        smoothly; the blocks still in the buffer (a loop wrap, a seek) count only once heard. When
+        the stream stalls (an underflow) for longer than the loop, it still stays inside the loop."""
         position, dac_time, playing = self.engine.clock
         if not playing or dac_time == 0.0:
             return float(position)
@@ -194,7 +195,7 @@ class AudioOutput:
         heard = position + (now - dac_time) * self.engine.sample_rate
         loop = self.engine.loop
         if loop is not None and heard >= loop[1] > position:
-            heard = loop[0] + (heard - loop[1])
+            heard = loop[0] + (heard - loop[1]) % (loop[1] - loop[0])
         return heard
 
     def close(self) -> None:

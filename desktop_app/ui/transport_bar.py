@@ -126,7 +126,8 @@ class TransportBar(QWidget):
         self.xruns.setText(f"{n} xrun{'s' * (n != 1)}")
         self.xruns.setStyleSheet("color: #c33" if n else "color: #777")
         granted, what = output.realtime or (False, "not known yet")
-        link = f"; its link to the sound server too ({', '.join(output.client_threads)})" if output.client_threads else ""
+        threads = ", ".join(output.client_threads)
+        link = f"; its link to the sound server too ({threads})" if threads else ""
         self.xruns.setToolTip(
             f"Output underruns (xruns) while playing since the audio started: each one is a gap in the "
             f"sound. When they repeat, the buffer is raised a step (up to {BLOCKSIZE_CAP} frames) and "

@@ -239,3 +239,25 @@ def test_realtime_granted_names_the_policy(monkeypatch):
 def test_realtime_is_never_asked_for_the_main_thread(monkeypatch):
     monkeypatch.setattr(os, "sched_setscheduler", lambda *a: pytest.fail("asked for the main thread"))
     assert stream_module.request_realtime() == (False, "not asked for the main thread")
+
+
+def play_blocks(output, first: int, count: int) -> None:
+    """Callbacks for blocks first..first+count-1 at the real-time pace of the stream clock: block k
+    is made at k blocks of time and heard one latency later."""
+    stream = output.stream
+    for k in range(first, first + count):
+        stream.time = k * stream.blocksize / RATE
+        block(output, dac_time=stream.time + stream.latency)
+
+
+def test_a_stalled_stream_keeps_the_playhead_inside_the_loop(streams):
+    output = make_output()
+    engine = output.engine
+    a, b = 48_000, 48_000 + 2_000  # a loop shorter than the stall
+    engine.set_loop((a, b))
+    engine.seek(a)
+    engine.play()
+    play_blocks(output, 0, 30)
+    for stall in (0.01, 0.05, 0.3, 0.6, 2.0):
+        output.stream.time = 29 * 256 / RATE + stall
+        assert a <= output.heard_sample() < b, stall
