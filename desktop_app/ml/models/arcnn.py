@@ -55,7 +55,7 @@ class ArcnnConfig:
 
 PRESETS: dict[str, dict] = {
     "tiny": {"width": 4, "depth": 2},
-    "small": {"width": 12, "depth": 4},
+    "small": {"width": 8, "depth": 4},
     "base": {"width": 16, "depth": 4},
     "large": {"width": 32, "depth": 4},
 }
