@@ -21,8 +21,10 @@ from desktop_app.music.project_file import PROJECT_EXTENSION, Project, write_pro
 from desktop_app.music.song import Song
 from desktop_app.resources import DEMO_SEED
 from desktop_app.runner.background import run_in_background
+from desktop_app.runner.jobs import ModelRunner
 from desktop_app.ui.dialogs import Dialogs, SaveChoice
 from desktop_app.ui.document import Document
+from desktop_app.ui.models.arcnn_panel import build_arcnn
 from desktop_app.ui.recovery import (
     Autosaver, RecoveryFile, claim_recovery_file, default_recovery_folder, orphaned_recovery_files, read_recovery,
 )
@@ -159,6 +161,13 @@ class MainWindow(QMainWindow):
         self._add_dock("spectrogram", "Spectrogram", self.spectrogram, Qt.DockWidgetArea.BottomDockWidgetArea, False)
         self.track_list = TrackListPanel(self.document, parent=self)
         self._add_dock("tracks", "Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea, True)
+        self.runner = ModelRunner(self)
+        self.arcnn_panel, self.takes = build_arcnn(self, self.document, self.runner, self.piano_roll, self.playback,
+                                                   self.settings)
+        self.arcnn_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._add_dock("arcnn", "AR-CNN", self.arcnn_panel, Qt.DockWidgetArea.RightDockWidgetArea, False)
+        self.arcnn_panel.run_action.triggered.connect(self.docks["arcnn"].show)
+        self.addActions([self.arcnn_panel.run_action, self.arcnn_panel.heat_action])
         for name, title, area, shown, note in PLACEHOLDER_DOCKS:
             placeholder = QLabel(note, self)
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -233,6 +242,9 @@ class MainWindow(QMainWindow):
         transport_menu = bar.addMenu("&Transport")
         transport_menu.addAction(self.act_play)
         transport_menu.addActions(self.transport.actions_for_menu())
+        models_menu = bar.addMenu("&Models")
+        models_menu.addActions([self.docks["arcnn"].toggleViewAction(), self.arcnn_panel.run_action,
+                                self.arcnn_panel.heat_action])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.transport_toolbar.toggleViewAction())
         for dock in self.docks.values():
@@ -584,6 +596,7 @@ class MainWindow(QMainWindow):
         self.autosaver.stop()
         self.settings.set_audio(self.playback.prefs)
         self.playback.close()
+        self.runner.shutdown()
         QThreadPool.globalInstance().waitForDone(5000)  # a recovery write in flight must not outlive discard
         self.autosaver.close()
         event.accept()

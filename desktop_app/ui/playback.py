@@ -20,6 +20,7 @@ from desktop_app.music import edits
 from desktop_app.music.errors import MusicFileError
 from desktop_app.music.note import Note
 from desktop_app.music.snap import Snap
+from desktop_app.music.song import Song
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll.state import RollState
 from desktop_app.ui.settings import AudioPrefs
@@ -44,6 +45,7 @@ class Playback(QObject):
         self.unavailable: str | None = "audio is not started"
         self.loop_enabled = False
         self.is_playing = False  # the transport as the GUI sees it; the engine follows its commands
+        self.audition_song: Song | None = None  # a take being auditioned plays instead of the song
         self._return_tick = 0
         self.recording_armed = False
         self._recorded: deque = deque()  # (sample, message) from the MIDI thread
@@ -265,8 +267,15 @@ class Playback(QObject):
         if self.engine is not None:
             self.engine.call(self.engine.synth.set_gain, gain)
 
+    def set_audition_song(self, song: Song | None) -> None:
+        """Play `song` (a take) in place of the document's, from where playback is; None goes back."""
+        if song is not self.audition_song:
+            self.audition_song = song
+            self._rebuild.start()
+
     def _schedule(self):
-        return build_schedule(self.document.song, self.prefs.sample_rate, self.prefs.metronome, METRONOME_CHANNEL)
+        song = self.document.song if self.audition_song is None else self.audition_song
+        return build_schedule(song, self.prefs.sample_rate, self.prefs.metronome, METRONOME_CHANNEL)
 
     def _rebuild_schedule(self) -> None:
         """The song changed: play the new one from where we are (edits are heard while playing)."""
