@@ -86,6 +86,9 @@ def test_outliers_are_flagged_with_reasons_and_excluded_only_by_choice():
     assert {o["name"]: o["excluded"] for o in stats["outliers"]}["/x/broken.mid"] is True
     assert {o["name"] for o in stats["outliers"] if "unreadable" in o["kinds"]} == {"/x/broken.mid"}
     assert stats["unreadable"] == 1 and stats["excluded"] == 3 and stats["pieces"] == 13
+    rows = {row["name"]: row for row in stats["per_piece"]}
+    assert rows["free"]["excluded"] and rows["free"]["outlier"] == [reasons["free"]]
+    assert not rows["wide"]["excluded"] and rows["wide"]["outlier"] and rows["n0"]["outlier"] == []
 
 
 def test_allowed_meters_are_a_rule_the_caller_sets():

@@ -136,6 +136,7 @@ def dataset_stats(dataset: Dataset) -> dict:
                 "key": p.key,
                 "meter": f"{p.numerator}/{p.denominator}" if p.time_signatures else "none",
                 "excluded": bool(outlier_of.get(p.name) and outlier_of[p.name].excluded),
+                "outlier": list(outlier_of[p.name].reasons) if p.name in outlier_of else [],
             }
             for p in dataset.all_pieces
         ],
