@@ -195,3 +195,28 @@ def test_audio_longer_than_the_limit_is_refused_by_the_spectrogram_command(tmp_p
     assert main(["spectrogram", str(path), str(tmp_path / "out.png")]) == 2
     err = capsys.readouterr().err
     assert err == f"desktop-app: error: {path}: too long: the audio lasts 2.1 hours; the app takes up to 2 hours\n"
+
+
+DAMAGED_PROJECTS = {
+    "deep.dap": ('{"format": "desktop-app-project", "version": 1, "song": {"ppq": 480}, "view": '
+                 + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+    "digits.dap": ('{"format": "desktop-app-project", "version": 1, "song": {"ppq": ' + "9" * 5000 + "}}",
+                   "a number has thousands of digits"),
+    "listkey.dap": ('{"format": "desktop-app-project", "version": 1, "song": {"ppq": 480, "keys": [[0, ["C"]]]}}',
+                    "song.keys[0] key must be a key"),
+    "three.dap": ('{"format": "desktop-app-project", "version": 1, "song": {"ppq": 480, '
+                  '"time_signatures": [[0, 4, 3]]}}', "denominator must be 1, 2, 4, 8, 16, 32 or 64"),
+    "surrogate.dap": ('{"format": "desktop-app-project", "version": 1, "song": {"ppq": 480, "title": "\\ud800"}}',
+                      "song.title holds a lone surrogate"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGED_PROJECTS))
+@pytest.mark.parametrize("target", ["out.mid", "out.dap"])
+def test_a_damaged_project_exits_2_with_one_line(tmp_path, capsys, name, target):
+    text, reason = DAMAGED_PROJECTS[name]
+    (tmp_path / name).write_text(text)
+    assert main(["convert", str(tmp_path / name), str(tmp_path / target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"desktop-app: error: {tmp_path / name}: damaged project file: ") and reason in err
+    assert err.count("\n") == 1 and not (tmp_path / target).exists()

@@ -115,15 +115,16 @@ def audio_format(path: str | os.PathLike[str]) -> str:
     return fmt
 
 
-def _write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], sample_rate: int) -> None:
-    """Stream blocks into a 16-bit WAV or FLAC file, chosen by extension, atomically."""
+def _write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], sample_rate: int, channels: int = 2) -> None:
+    """Stream (frames, channels) or mono (frames,) blocks into a 16-bit WAV or FLAC file, chosen by
+    extension, atomically."""
     import soundfile
 
     fmt = audio_format(path)
     check_sample_rate(sample_rate, path)
     with atomic_output(path) as tmp:
         try:
-            with soundfile.SoundFile(tmp, "w", sample_rate, 2, subtype="PCM_16", format=fmt) as out:
+            with soundfile.SoundFile(tmp, "w", sample_rate, channels, subtype="PCM_16", format=fmt) as out:
                 for block in blocks:
                     out.write(np.clip(block, -1.0, 1.0))
         except (RuntimeError, soundfile.SoundFileError) as e:  # libsndfile: a full disk, a bad rate
@@ -131,8 +132,10 @@ def _write_blocks(path: str | os.PathLike[str], blocks: Iterable[np.ndarray], sa
 
 
 def write_audio(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int) -> None:
-    """Write an array as 16-bit WAV or FLAC, chosen by extension, atomically."""
-    _write_blocks(path, (audio[i : i + CHUNK_FRAMES] for i in range(0, len(audio), CHUNK_FRAMES)), sample_rate)
+    """Write an array (frames, channels), or (frames,) for mono, as 16-bit WAV or FLAC, chosen by
+    extension, atomically."""
+    blocks = (audio[i : i + CHUNK_FRAMES] for i in range(0, len(audio), CHUNK_FRAMES))
+    _write_blocks(path, blocks, sample_rate, audio.shape[1] if audio.ndim == 2 else 1)
 
 
 def render_to_file(

@@ -79,3 +79,12 @@ def test_a_failed_render_leaves_the_old_file(tmp_path, soundfont, monkeypatch):
     with pytest.raises(MusicFileError, match="half-way"):
         render_to_file(out, beats_song(5), SynthSettings(sample_rate=16_000))
     assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["song.wav"]
+
+
+@pytest.mark.parametrize("shape", [(70_000,), (70_000, 1), (70_000, 2)])
+def test_write_audio_keeps_the_channels_it_is_given(tmp_path, shape):
+    audio = np.random.default_rng(3).uniform(-0.5, 0.5, shape).astype(np.float32)
+    write_audio(tmp_path / "x.flac", audio, 22_050)
+    back, rate = soundfile.read(tmp_path / "x.flac", dtype="float32", always_2d=True)
+    assert rate == 22_050 and back.shape == (shape[0], 1 if len(shape) == 1 else shape[1])
+    assert np.abs(back - audio.reshape(back.shape)).max() < 1e-4
