@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
@@ -512,8 +512,13 @@ class ArcnnPanel(QWidget):
             self.refresh_heat()
 
     def _heat_centre_step(self) -> int:
+        """The middle of the model window nearest the middle of the view; windows start on the
+        same grid of half windows (4 bars) that a run edits by."""
         vp = self.viewport
-        return int(tick_to_step((vp.left_tick + vp.right_tick) / 2, self.document.song.ppq))
+        middle = int(tick_to_step((vp.left_tick + vp.right_tick) / 2, self.document.song.ppq))
+        window = self.net.config.steps if self.net is not None else 128
+        half = window // 2
+        return max(round((middle - half) / half), 0) * half + half
 
     def _viewport_changed(self) -> None:
         if not self._heat_wanted or self.net is None or self._heat_centre is None:
