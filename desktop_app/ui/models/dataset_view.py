@@ -1,0 +1,378 @@
+"""The dataset view: the "build the dataset" step made visible. Pick a built-in dataset or add a
+folder, build it on the runner (progress and cancel), and see what it holds: counts of pieces,
+notes, bars and hours; histograms of pitch, pitch class, duration, notes per bar, polyphony, key
+and tempo with their mean, standard deviation and interquartile range; the outliers with their
+reasons, each of which can be excluded or kept; and the split of every piece. A double-click on a
+piece opens it in the piano roll.
+
+Building and the statistics run on the runner's thread; the ml modules are imported there too, so
+opening the app does not wait for them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+    QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from desktop_app.ml.progress import format_seconds
+from desktop_app.runner.jobs import Job, JobCancelled, ModelRunner
+from desktop_app.ui.models.plots import make_plot, set_bars
+
+# histogram name -> (title, summary name or None)
+HISTOGRAMS = {
+    "pitch": ("Pitch (MIDI)", "pitch"),
+    "pitch_class": ("Pitch class", "pitch_class"),
+    "duration_steps": ("Duration (16th steps)", "duration_steps"),
+    "notes_per_bar": ("Notes per bar", "notes_per_bar"),
+    "polyphony": ("Polyphony (notes sounding)", "polyphony"),
+    "key": ("Key", None),
+    "tempo_bpm": ("Tempo (BPM)", "tempo_bpm"),
+}
+PIECE_COLUMNS = ("Piece", "Split", "Notes", "Bars", "Voices", "Key", "Meter", "Outlier")
+OUTLIER_COLUMNS = ("Exclude", "Piece", "Reason")
+
+
+def build_dataset(name: str, ctx) -> tuple[object, dict]:
+    """Build (or read from the cache) dataset `name` and its statistics; runs on the runner's thread."""
+    from desktop_app.ml.data import BuildCancelled, dataset_stats, load_dataset
+
+    try:
+        dataset = load_dataset(name, progress=ctx.report, cancel=lambda: ctx.cancelled)
+    except BuildCancelled:
+        raise JobCancelled from None
+    ctx.check()
+    return dataset, dataset_stats(dataset)
+
+
+def with_exclusions(dataset, excluded: set[str]):
+    """The same dataset with exactly the outliers named in `excluded` set aside."""
+    from desktop_app.ml.data import Dataset
+
+    outliers = [replace(o, excluded=o.name in excluded) for o in dataset.outliers]
+    return Dataset(dataset.name, dataset.root, dataset.all_pieces, dataset.failures, outliers, dataset.exclude,
+                   dataset.rules)
+
+
+def _number_item(value: int) -> QTableWidgetItem:
+    item = QTableWidgetItem()
+    item.setData(Qt.ItemDataRole.DisplayRole, int(value))  # sorts as a number
+    return item
+
+
+class DatasetView(QWidget):
+    """Signals: pieceActivated(source file) on a double-click, datasetChanged(dataset) when a
+    dataset is built or its exclusions change, message(text) for the status bar."""
+
+    pieceActivated = Signal(str)
+    datasetChanged = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, runner: ModelRunner, parent: QWidget | None = None,
+                 choose_folder: Callable[[str], str] | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.choose_folder = choose_folder or (
+            lambda start: QFileDialog.getExistingDirectory(self, "Add a folder of MIDI or MusicXML files", start))
+        self.dataset = None  # the Dataset shown, exclusions applied
+        self.stats: dict | None = None
+        self.job: Job | None = None
+        self._build_widgets()
+        self.refresh_sources()
+
+    # ----- construction -------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.source = QComboBox(self)
+        self.source.setEditable(True)  # a folder path may be typed too
+        self.source.setMinimumContentsLength(16)
+        self.source.setToolTip("A built-in dataset, a registered folder, or a folder path")
+        self.add_button = QPushButton("Add Folder…", self)
+        self.add_button.setToolTip("Register a folder of MIDI and MusicXML files as a dataset")
+        self.add_button.clicked.connect(self.add_folder)
+        self.build_button = QPushButton("Build", self)
+        self.build_button.setToolTip("Parse the dataset (cached pieces are read back at once) and show what it holds")
+        self.build_button.clicked.connect(self.build)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Dataset:", self))
+        top.addWidget(self.source, 1)
+        for widget in (self.add_button, self.build_button, self.cancel_button, self.progress):
+            top.addWidget(widget)
+
+        self.counts = QLabel("Choose a dataset and press Build.", self)
+        self.counts.setWordWrap(True)
+        self.counts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.splits = QLabel(self)
+
+        self.plots = {}
+        histograms = QWidget(self)
+        grid = QGridLayout(histograms)
+        grid.setContentsMargins(0, 0, 0, 0)
+        for i, (name, (title, _)) in enumerate(HISTOGRAMS.items()):
+            plot = make_plot(title, histograms)
+            plot.setMouseEnabled(x=False, y=False)
+            self.plots[name] = plot
+            grid.addWidget(plot, i // 4, i % 4)
+        self.bars: dict[str, object] = {}
+
+        self.pieces = QTableWidget(0, len(PIECE_COLUMNS), self)
+        self.pieces.setHorizontalHeaderLabels(PIECE_COLUMNS)
+        self.pieces.setToolTip("Double-click a piece to open it in the piano roll")
+        self.outliers = QTableWidget(0, len(OUTLIER_COLUMNS), self)
+        self.outliers.setHorizontalHeaderLabels(OUTLIER_COLUMNS)
+        self.outliers.setToolTip("Tick a piece to leave it out of training; double-click to open it")
+        for table in (self.pieces, self.outliers):
+            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            table.verticalHeader().setVisible(False)
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            table.horizontalHeader().setStretchLastSection(True)
+            table.cellDoubleClicked.connect(lambda row, _col, t=table: self._open_row(t, row))
+        self.outliers.itemChanged.connect(self._outlier_toggled)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(histograms, "Histograms")
+        self.tabs.addTab(self.pieces, "Pieces")
+        self.tabs.addTab(self.outliers, "Outliers")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.splits)
+        layout.addWidget(self.tabs, 1)
+
+    def refresh_sources(self, select: str | None = None) -> None:
+        """Fill the dataset list from the built-in and registered datasets."""
+        from desktop_app.ml.data.user_datasets import list_datasets  # plain JSON and a dict: no torch
+
+        current = select or self.source.currentText()
+        self.source.clear()
+        for row in list_datasets():
+            self.source.addItem(row["name"])
+            self.source.setItemData(self.source.count() - 1, row.get("folder") or row.get("description", ""),
+                                    Qt.ItemDataRole.ToolTipRole)
+        if current:
+            self.source.setCurrentText(current)
+
+    # ----- building -----------------------------------------------------------------------
+
+    def add_folder(self) -> None:
+        """Register a folder as a dataset under its name, then build it."""
+        from desktop_app.ml.data.user_datasets import add_user_dataset
+        from desktop_app.music.errors import MusicFileError
+
+        folder = self.choose_folder(str(Path.home()))
+        if not folder:
+            return
+        try:
+            name = add_user_dataset(folder)
+        except MusicFileError as e:
+            self._say(f"Cannot add {e.path}: {e.reason}")
+            return
+        self.refresh_sources(select=name)
+        self.build()
+
+    def build(self, name: str | None = None) -> Job | None:
+        """Build the chosen dataset on the runner; progress shows below, Cancel stops it."""
+        name = (name or self.source.currentText()).strip()
+        if not name:
+            self._say("Choose a dataset or add a folder first.")
+            return None
+        if self.job is not None:
+            self.job.cancel()
+        job = Job("dataset", f"Build {name}", lambda ctx: build_dataset(name, ctx), self)
+        job.progress.connect(self._progress)
+        job.finished.connect(lambda result, j=job: self._built(j, result))
+        job.failed.connect(lambda reason, j=job: self._ended(j, f"Cannot build {name}: {reason}"))
+        job.cancelled.connect(lambda j=job: self._ended(j, f"Building {name} was cancelled; what was parsed is cached."))
+        for signal in (job.finished, job.failed, job.cancelled):
+            signal.connect(job.deleteLater)
+        self.job = job
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.counts.setText(f"Building {name}…")
+        self.runner.submit(job)
+        return job
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def _progress(self, done: int, total: int, eta: float) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"%v / %m files · {format_seconds(eta)} left" if eta == eta and done < total
+                                else "%v / %m files")
+
+    def _ended(self, job: Job, text: str) -> None:
+        if job is not self.job:
+            return
+        self.job = None
+        self.progress.setVisible(False)
+        self.cancel_button.setEnabled(False)
+        self.counts.setText(text)
+        self._say(text)
+
+    def _built(self, job: Job, result: tuple) -> None:
+        if job is not self.job:
+            return
+        self._ended(job, "")
+        dataset, stats = result
+        self.show_dataset(dataset, stats)
+
+    # ----- showing ------------------------------------------------------------------------
+
+    def show_dataset(self, dataset, stats: dict) -> None:
+        """Show `dataset` and its `dataset_stats`."""
+        self.dataset, self.stats = dataset, stats
+        s = stats
+        self.counts.setText(
+            f"<b>{s['name']}</b>: {s['pieces']:,} pieces ({s['pieces_found']:,} found, {s['excluded']} excluded, "
+            f"{s['unreadable']} unreadable) · {s['notes']:,} notes · {s['bars']:,} bars · {s['hours']:.2f} hours")
+        self.splits.setText("Split by piece: " + " · ".join(
+            f"{name} {split['pieces']} pieces ({split['notes']:,} notes)" for name, split in s["splits"].items()))
+        self._show_histograms(s)
+        self._show_pieces(s)
+        self._show_outliers(s)
+        self.datasetChanged.emit(dataset)
+
+    def _show_histograms(self, stats: dict) -> None:
+        for name, (title, summary_name) in HISTOGRAMS.items():
+            hist = stats["histograms"][name]
+            plot = self.plots[name]
+            if "edges" in hist:  # tempo: bins between edges
+                edges = hist["edges"]
+                x = [(a + b) / 2 for a, b in zip(edges, edges[1:])]
+                self.bars[name] = set_bars(plot, x, hist["counts"], width=(edges[1] - edges[0]) * 0.9)
+            elif hist["bins"] and isinstance(hist["bins"][0], str):
+                self.bars[name] = set_bars(plot, list(range(len(hist["bins"]))), hist["counts"], labels=hist["bins"])
+            else:
+                bins, counts = hist["bins"], hist["counts"]
+                used = [i for i, c in enumerate(counts) if c]
+                if used:  # pitch 0-127 and the like: show the range that holds something
+                    bins, counts = bins[used[0]:used[-1] + 1], counts[used[0]:used[-1] + 1]
+                self.bars[name] = set_bars(plot, bins, counts)
+            summary = stats["summary"].get(summary_name or "", {})
+            if summary.get("count"):
+                title = (f"{title}<br>mean {summary['mean']:.2f} · std {summary['std']:.2f} · "
+                         f"IQR {summary['q1']:g}–{summary['q3']:g}")
+            plot.setTitle(title, size="9pt")
+
+    def _show_pieces(self, stats: dict) -> None:
+        reasons = {o["name"]: o for o in stats["outliers"]}
+        table = self.pieces
+        table.setSortingEnabled(False)
+        table.setRowCount(len(stats["per_piece"]))
+        for row, piece in enumerate(stats["per_piece"]):
+            name = QTableWidgetItem(piece["name"])
+            name.setData(Qt.ItemDataRole.UserRole, piece["source"])
+            name.setToolTip(piece["source"])
+            outlier = reasons.get(piece["name"])
+            note = ""
+            if outlier:
+                note = ("excluded: " if outlier["excluded"] else "kept: ") + "; ".join(outlier["reasons"])
+            cells = [name, QTableWidgetItem(piece["split"]), _number_item(piece["notes"]), _number_item(piece["bars"]),
+                     _number_item(piece["voices"]), QTableWidgetItem(piece["key"] or "?"),
+                     QTableWidgetItem(piece["meter"]), QTableWidgetItem(note)]
+            for col, item in enumerate(cells):
+                if piece["excluded"]:
+                    item.setForeground(Qt.GlobalColor.gray)
+                table.setItem(row, col, item)
+        table.setSortingEnabled(True)
+
+    def _show_outliers(self, stats: dict) -> None:
+        sources = {p["name"]: p["source"] for p in stats["per_piece"]}
+        table = self.outliers
+        table.blockSignals(True)
+        table.setRowCount(len(stats["outliers"]))
+        for row, outlier in enumerate(stats["outliers"]):
+            unreadable = outlier["kinds"] == ["unreadable"]
+            check = QTableWidgetItem()
+            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            check.setFlags(flags if unreadable else flags | Qt.ItemFlag.ItemIsUserCheckable)
+            check.setCheckState(Qt.CheckState.Checked if outlier["excluded"] else Qt.CheckState.Unchecked)
+            check.setData(Qt.ItemDataRole.UserRole, outlier["name"])
+            name = QTableWidgetItem(outlier["name"])
+            name.setData(Qt.ItemDataRole.UserRole, sources.get(outlier["name"], outlier["name"].split("#")[0]))
+            reason = QTableWidgetItem("; ".join(outlier["reasons"]))
+            reason.setToolTip(reason.text())
+            for col, item in enumerate((check, name, reason)):
+                table.setItem(row, col, item)
+        table.blockSignals(False)
+        self.tabs.setTabText(2, f"Outliers ({len(stats['outliers'])})")
+
+    # ----- choices ------------------------------------------------------------------------
+
+    def excluded_names(self) -> set[str]:
+        """The outliers now ticked to be left out."""
+        return {o.name for o in self.dataset.outliers if o.excluded} if self.dataset is not None else set()
+
+    def set_excluded(self, name: str, excluded: bool) -> Job | None:
+        """Leave the outlier `name` out of the dataset (or take it back) and recompute the statistics."""
+        if self.dataset is None:
+            return None
+        names = self.excluded_names()
+        names = names | {name} if excluded else names - {name}
+        dataset = with_exclusions(self.dataset, names)
+
+        def stats(_ctx):
+            from desktop_app.ml.data import dataset_stats
+
+            return dataset, dataset_stats(dataset)
+
+        job = Job("dataset", f"Statistics of {dataset.name}", stats, self)
+        job.finished.connect(lambda result, j=job: self._built(j, result))
+        job.failed.connect(lambda reason, j=job: self._ended(j, f"Cannot compute the statistics: {reason}"))
+        job.cancelled.connect(lambda j=job: self._ended(j, ""))
+        for signal in (job.finished, job.failed, job.cancelled):
+            signal.connect(job.deleteLater)
+        if self.job is not None:
+            self.job.cancel()
+        self.job = job
+        self.runner.submit(job)
+        self._say(f"{'Excluded' if excluded else 'Kept'} {name}")
+        return job
+
+    def _outlier_toggled(self, item: QTableWidgetItem) -> None:
+        if item.column() != 0 or not item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            return
+        self.set_excluded(item.data(Qt.ItemDataRole.UserRole), item.checkState() == Qt.CheckState.Checked)
+
+    def _open_row(self, table: QTableWidget, row: int) -> None:
+        column = PIECE_COLUMNS.index("Piece") if table is self.pieces else OUTLIER_COLUMNS.index("Piece")
+        item = table.item(row, column)
+        source = item.data(Qt.ItemDataRole.UserRole) if item is not None else ""
+        if not source:
+            return
+        from desktop_app.music.formats import can_read
+
+        path = Path(re.sub(r"#\d+$", "", source))  # the N-th tune of an ABC file is "FILE#N"
+        if not path.is_file():
+            self._say(f"Cannot open {path}: the file is gone")
+        elif not can_read(path):
+            self._say(f"Cannot open {path.name} in the piano roll: it reads MIDI and MusicXML files")
+        else:
+            self.pieceActivated.emit(str(path))
+
+    def split_pieces(self) -> tuple[list, list] | None:
+        """The training and validation pieces of the dataset shown, exclusions applied."""
+        if self.dataset is None:
+            return None
+        return self.dataset.split("train"), self.dataset.split("valid")
+
+    def _say(self, text: str) -> None:
+        if text:
+            self.message.emit(text)
