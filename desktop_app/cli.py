@@ -14,7 +14,7 @@ from desktop_app.music.errors import MusicFileError
 from desktop_app.quiet import quiet_stderr
 
 EXIT_ERROR = 2
-COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset")
+COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset", "train")
 
 
 def _commands_epilog() -> str:
@@ -59,9 +59,26 @@ def _command_parser() -> argparse.ArgumentParser:
     spec.add_argument("input", type=Path, help="a .wav/.flac/.ogg/.mp3 file, or a song to render (.mid, .mxl, .dap)")
     spec.add_argument("output", type=Path, help="a .png file")
     spec.add_argument("--scale", choices=["mel", "cqt", "linear", "log"], default="cqt")
+    train = sub.add_parser("train", help="train a model headless (also under torchrun), with a progress bar",
+                           description="Train a registered model and write checkpoints, metrics.csv and TensorBoard "
+                           "logs to --out. Ctrl+C stops after the step and saves a checkpoint; --resume continues it.")
+    train.add_argument("model", help="a registered model (see desktop_app/ml/models/__init__.py)")
+    train.add_argument("--data", required=True, help="chorales, folk, a name given with 'dataset add', or a folder")
+    train.add_argument("--steps", type=int, default=1000)
+    train.add_argument("--out", type=Path, required=True, help="the run folder: checkpoints/, metrics.csv, tensorboard/")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    train.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (warm-up, then cosine decay)")
+    train.add_argument("--batch-size", type=int, default=32, help="windows per step on each process")
+    train.add_argument("--preset", default="small", help="the model's size preset")
+    train.add_argument("--seed", type=int, default=0, help="the same seed gives the same losses")
+    train.add_argument("--eval-every", type=int, default=100, help="steps between validation passes")
+    train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    train.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
-    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset"],
+    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset", "runner"],
                        help="io: MIDI import and export of a 10,000-note file; "
+                       "runner: GUI stalls, audio underflows and throughput while a training child process runs; "
                        "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
                        "audio: render speed, output latency, underflows while torch trains; "
                        "spectrogram: 3-minute file to image for mel and constant-Q; "
@@ -118,6 +135,10 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
 
 def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000,
               load: int = 0, realtime: bool = True) -> dict:
+    if name == "runner":
+        from desktop_app.bench import runner_bench
+
+        return runner_bench.run(seconds)
     if name == "dataset":
         from desktop_app.bench import dataset_bench
 
@@ -167,6 +188,28 @@ def run_dataset(args: argparse.Namespace) -> None:
         print(json.dumps(stats, indent=1) if args.json else stats_text(stats))
 
 
+def run_train(args: argparse.Namespace, argv: list[str]) -> int:
+    """`desktop-app train`: the training panel's loop in a terminal (and under torchrun)."""
+    import shlex
+
+    from desktop_app.ml.progress import one_line
+    from desktop_app.ml.train import TrainConfig, train_headless
+
+    config = TrainConfig(
+        model=args.model, out=str(args.out), data=args.data, steps=args.steps, lr=args.lr, batch_size=args.batch_size,
+        preset=args.preset, seed=args.seed, device=args.device, eval_every=args.eval_every,
+        checkpoint_every=args.checkpoint_every, resume=args.resume, command=shlex.join(["desktop-app", *argv]))
+    try:
+        result = train_headless(config, args.threads)
+    except ValueError as e:  # an unknown model or preset, no data, no such device
+        print(f"desktop-app: error: {one_line(e)}", file=sys.stderr)
+        return EXIT_ERROR
+    if result["checkpoint"]:
+        state = "stopped" if result["stopped"] else "finished"
+        print(f"{state} at step {result['step']}: checkpoint {result['checkpoint']}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     ensure_numba_cache()  # before librosa is imported, by a command or the window
@@ -176,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "convert":
                 with quiet_stderr():  # music21's warnings
                     convert(args.input, args.output)
+            elif args.command == "train":
+                return run_train(args, argv)
             elif args.command == "spectrogram":
                 from desktop_app.ui.spectrogram.export import write_spectrogram_png
 

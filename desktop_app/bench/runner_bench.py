@@ -1,0 +1,158 @@
+"""`desktop-app bench runner`: what training in the runner's child process costs the app. While the
+tiny model trains flat out in the child, a chorale loops on the output device and a 1 ms timer
+ticks on the GUI thread (which also drains the child's metrics, as the training panel will):
+the longest GUI stall (goal under 50 ms), the output underflows (goal 0), how fast a stop takes
+effect, and the child's training throughput against the same loop run in this process."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+STREAM_SETTLE_SECONDS = 3.0  # a new PulseAudio stream stalls for up to 2 s before it settles
+PRESET, BATCH = "small", 64
+
+
+def _pieces():
+    from desktop_app.ml.models.tiny import demo_pieces
+
+    pieces = demo_pieces(40, seed=0)
+    return pieces[:36], pieces[36:]
+
+
+def _config(out: str, steps: int):
+    from desktop_app.ml.train import TrainConfig
+
+    return TrainConfig(model="tiny", out=out, steps=steps, preset=PRESET, batch_size=BATCH, lr=1e-3,
+                       eval_every=250, checkpoint_every=1000)
+
+
+def _in_process(folder: str, steps: int, threads: int | None = None) -> dict:
+    """The same loop on this process's GUI thread, with torch's own thread count or `threads`."""
+    import torch
+
+    from desktop_app.ml.train import train
+
+    default = torch.get_num_threads()
+    torch.set_num_threads(threads or default)
+    try:
+        result = train(_config(os.path.join(folder, f"in_process_{threads}"), steps), _pieces())
+        return {"windows_per_second": round(result["windows_per_second"], 1), "torch_threads": torch.get_num_threads(),
+                "steps": steps}
+    finally:
+        torch.set_num_threads(default)
+
+
+def _start_playback():
+    """A chorale looping on the default output; (output, synth) or (error text, None)."""
+    from music21 import corpus
+
+    from desktop_app.audio.engine import Engine
+    from desktop_app.audio.render import SynthSettings
+    from desktop_app.audio.schedule import build_schedule
+    from desktop_app.audio.stream import AudioOutput, AudioUnavailable
+    from desktop_app.music.formats import read_any
+
+    song = read_any(corpus.getWork("bach/bwv66.6")).song
+    settings = SynthSettings()
+    synth = settings.make_synth()
+    engine = Engine(synth, build_schedule(song, settings.sample_rate))
+    try:
+        output = AudioOutput(engine)
+    except AudioUnavailable as e:
+        synth.close()
+        return f"no audio output: {e}", None
+    engine.set_loop((0, int(song.duration_seconds * settings.sample_rate)))
+    return output, synth
+
+
+def _gui_stalls(app, seconds: float) -> dict:
+    """Run the event loop for `seconds` with a 1 ms timer; the longest gap beyond 1 ms is a stall."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    gaps, last = [], [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(1)
+    timer.timeout.connect(tick)
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    last[0] = time.perf_counter()
+    timer.start()
+    loop.exec()
+    timer.stop()
+    gaps.sort()
+    return {"longest_stall_ms": round(max(gaps[-1] - 0.001, 0) * 1000, 2),
+            "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)] * 1000, 2), "ticks": len(gaps)}
+
+
+def _wait(app, condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    return condition()
+
+
+def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.runner.training import TrainingProcess
+
+    app = QApplication.instance() or QApplication([])
+    folder = tempfile.mkdtemp(prefix="desktop-app-bench-runner-")
+    result: dict = {"benchmark": "runner", "model": f"tiny ({PRESET}), batch {BATCH}", "cpu_cores": os.cpu_count(),
+                    "playback_seconds": seconds}
+
+    result["gui_idle"] = _gui_stalls(app, 3.0)
+    process = TrainingProcess(_config(os.path.join(folder, "child"), 10**9), _pieces(), threads=child_threads)
+    rows: list[dict] = []
+    process.metrics.connect(rows.append)
+    process.start()
+    if not _wait(app, lambda: len(rows) > 0 or not process.running, 120):
+        process.stop()
+        return result | {"error": "the training process did not start within 120 s"}
+    if not process.running:
+        return result | {"error": f"training failed: {process.error}"}
+
+    output, synth = _start_playback()
+    playing = synth is not None
+    if playing:
+        _gui_stalls(app, STREAM_SETTLE_SECONDS)
+        output.engine.play()
+        underflows_before = output.underflows  # counted while playing
+    first = len(rows)
+    t0 = time.perf_counter()
+    result["gui_while_training"] = _gui_stalls(app, seconds) | {"goal_longest_stall_ms": 50}
+    elapsed = time.perf_counter() - t0
+    steps_meanwhile = len(rows) - first
+    if playing:
+        result["audio_while_training"] = {"device": output.device_name, "underflows": output.underflows - underflows_before,
+                                          "goal_underflows": 0, "output_latency_ms": round(output.latency * 1000, 2)}
+        output.close()
+        synth.close()
+    else:
+        result["audio_while_training"] = {"error": output}
+
+    asked = time.perf_counter()
+    process.stop()
+    _wait(app, lambda: not process.running, 60)
+    result["stop"] = {"seconds_to_stop": round(time.perf_counter() - asked, 3), "goal_seconds": 1.0,
+                      "status": process.status, "checkpoint": (process.result or {}).get("checkpoint", "")}
+    child_rate = steps_meanwhile * BATCH / elapsed
+    result["throughput"] = {
+        "child_process": {"windows_per_second": round(child_rate, 1), "torch_threads": child_threads,
+                          "nice": process.nice, "steps": len(rows)},
+    }
+    steps = max(50, int(child_rate / BATCH * 5))  # about 5 s at the child's pace
+    result["throughput"]["gui_process"] = _in_process(folder, steps)
+    result["throughput"]["gui_process_one_thread"] = _in_process(folder, steps, threads=1)
+    return result
