@@ -3,6 +3,7 @@ one-line reason instead of exhausting memory or time. docs/project-format.md lis
 
 from __future__ import annotations
 
+import math
 import os
 
 from desktop_app.music.errors import MusicFileError
@@ -21,10 +22,11 @@ MAX_SAMPLE_RATE = 96_000  # ... to 96 kHz
 
 
 def describe_bytes(n: int) -> str:
-    """A byte count the way a person reads it: "64 MB", "1.5 GB", "900 bytes"."""
+    """A byte count the way a person reads it: "64 MB", "1.5 GB", "900 bytes". Rounded up, so a
+    size just over a limit never reads as the limit itself."""
     for unit, size in (("GB", 2**30), ("MB", MiB), ("KB", 2**10)):
         if n >= size:
-            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+            return f"{math.ceil(n / size * 10) / 10:.1f}".removesuffix(".0") + f" {unit}"
     return f"{n} bytes"
 
 

@@ -75,7 +75,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, name)
     path = tmp_path / name
     with open(path, "wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)  # sparse: no time or disk to make
-    assert refused(path) == "too large: 64 MB; the app reads files of up to 64 MB"
+    assert refused(path) == "too large: 64.1 MB; the app reads files of up to 64 MB"
 
 
 def test_read_file_bytes_reads_up_to_its_limit(tmp_path):
