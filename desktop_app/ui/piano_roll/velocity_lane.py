@@ -31,6 +31,31 @@ def loudest_per_column(cols: np.ndarray, velocity: np.ndarray, width: int) -> np
     return tallest
 
 
+def _stamp(pixels: np.ndarray, columns: np.ndarray, top: np.ndarray, height: np.ndarray, shifts: tuple[int, ...],
+           value: int) -> None:
+    """Paint `value` in rows top..top+height of each of `columns`, and of the columns `shifts`
+    away: whole-width masks when most columns have one, else only the columns touched."""
+    h, w = pixels.shape
+    rows = np.arange(h)[:, None]
+    if 3 * len(columns) > w:
+        first = np.full(w, h)  # no column: an empty run below the lane
+        last = np.full(w, h)
+        first[columns], last[columns] = top, top + height
+        run = (rows >= first) & (rows < last)
+        wide = run.copy()
+        for shift in shifts:
+            if shift < 0:
+                wide[:, :shift] |= run[:, -shift:]
+            elif shift > 0:
+                wide[:, shift:] |= run[:, :-shift]
+        pixels[wide] = value
+        return
+    run = (rows >= top[None, :]) & (rows < (top + height)[None, :])
+    for shift in shifts:
+        x = np.clip(columns + shift, 0, w - 1)
+        pixels[:, x] = np.where(run, value, pixels[:, x])
+
+
 def _rgb(colour: QColor) -> int:
     """An opaque colour as one 32-bit BGRA pixel value (QImage's RGB32 on little-endian)."""
     return 0xFF000000 | (colour.red() << 16) | (colour.green() << 8) | colour.blue()
@@ -105,24 +130,16 @@ class VelocityLane(QWidget):
                 velocity[k] = self._preview.get(i, velocity[k])
             selected = np.isin(idx, list(self.document.selection)) if self.document.selection else np.zeros(len(idx), bool)
             cols = np.clip(np.round(xs).astype(np.int64), 0, w - 1)
-            rows = np.arange(h)[:, None]
             bottom = h - 3
             for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
                 if not mask.any():
                     continue
                 tallest = loudest_per_column(cols[mask], velocity[mask], w)
-                has = tallest > 0
-                top = np.round(self.y_of(tallest)).astype(np.int64)
-                stem = (rows >= top[None, :]) & (rows <= bottom) & has[None, :]
-                stem[:, :-1] |= stem[:, 1:]  # two pixels wide, like a 2 px pen on the column
-                pixels[stem] = _rgb(c)
-                if np.count_nonzero(has) <= HEADS_UP_TO:
-                    head = (rows >= top[None, :] - 2) & (rows < top[None, :] + 2) & has[None, :]
-                    wide = head.copy()
-                    for shift in (1, 2):
-                        wide[:, :-shift] |= head[:, shift:]
-                        wide[:, shift:] |= head[:, :-shift]
-                    pixels[wide] = _rgb(c.darker(115))
+                at = np.flatnonzero(tallest)
+                top = np.round(self.y_of(tallest[at])).astype(np.int64)
+                _stamp(pixels, at, top, bottom + 1 - top, (-1, 0), _rgb(c))  # 2 px wide, like a 2 px pen
+                if len(at) <= HEADS_UP_TO:
+                    _stamp(pixels, at, top - 2, np.full(len(at), 4), (-2, -1, 0, 1, 2), _rgb(c.darker(115)))
         pixels[0] = _rgb(QColor("#9a9a9a"))
         return pixels
 
