@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import time
 import warnings
 from dataclasses import replace
@@ -202,7 +203,8 @@ def _run_here(jobs: list, take: Callable, cancel: Cancel | None) -> None:
 
 def _worker(tasks, results) -> None:
     """A worker process: parse batches until told to stop. It runs below the app's priority, so the
-    GUI and the audio callback keep their share."""
+    GUI and the audio callback keep their share, and leaves Ctrl+C to the parent, which ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(5)
     except OSError:
