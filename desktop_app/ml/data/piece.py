@@ -21,8 +21,8 @@ class Piece:
     `downbeats` holds the step of every barline from the first to the one at or after the last
     note's end, so the position of a step inside its bar means the same in every piece: a pickup
     sits before the first full bar's downbeat, not on it.
-    `id` is a hash of the notes (transposition-free content), so the same music under two file
-    names has one id; the split is decided from it.
+    `id` is a hash of the notes (transposition-free content, leading silence and velocity left out),
+    so the same music under two file names has one id; the split is decided from it (or from `group`).
     `title` is the song's own title; `time_signatures` holds (step, numerator, denominator) for every
     signature, empty when the source had no meter (then `downbeats` are only a 4/4 guess);
     `seconds` is the length through the song's tempo map.
