@@ -26,16 +26,21 @@ def describe_bytes(n: int) -> str:
     size just over a limit never reads as the limit itself."""
     for unit, size in (("GB", 2**30), ("MB", MiB), ("KB", 2**10)):
         if n >= size:
-            return f"{math.ceil(n / size * 10) / 10:.1f}".removesuffix(".0") + f" {unit}"
+            return f"{_up(n / size)} {unit}"
     return f"{n} bytes"
 
 
+def _up(value: float) -> str:
+    """`value` rounded up to one decimal, without a trailing ".0"."""
+    return f"{math.ceil(round(value * 10, 6)) / 10:.1f}".removesuffix(".0")
+
+
 def describe_seconds(seconds: float) -> str:
-    """A duration in the largest fitting unit: "2 hours", "9.7 hours", "45 minutes"."""
+    """A duration in the largest fitting unit, rounded up: "2 hours", "9.7 hours", "45 minutes"."""
     for unit, size in (("hours", 3600), ("minutes", 60)):
         if seconds >= size:
-            return f"{seconds / size:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{seconds:.0f} seconds"
+            return f"{_up(seconds / size)} {unit}"
+    return f"{math.ceil(seconds)} seconds"
 
 
 def check_song(song: Song, source: str | os.PathLike[str]) -> Song:

@@ -18,7 +18,15 @@ from music21 import corpus
 from desktop_app.music import MusicFileError, Note, Song, Track
 from desktop_app.music.files import atomic_output, read_file_bytes
 from desktop_app.music.formats import read_any, write_any
-from desktop_app.music.limits import MAX_FILE_BYTES, MAX_MUSICXML_BYTES, MAX_NOTES, MAX_SONG_SECONDS, check_song
+from desktop_app.music.limits import (
+    MAX_FILE_BYTES,
+    MAX_MUSICXML_BYTES,
+    MAX_NOTES,
+    MAX_SONG_SECONDS,
+    check_song,
+    describe_bytes,
+    describe_seconds,
+)
 from desktop_app.music.midi_io import midi_bytes, write_midi
 from desktop_app.music.project_file import Project, read_project, write_project
 
@@ -242,3 +250,12 @@ def test_a_project_save_on_a_full_disk_keeps_the_old_file(tmp_path, small_song):
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["song.dap"]
     assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY  # this process: no limit
+
+
+def test_messages_round_up_so_just_over_a_limit_never_reads_as_the_limit():
+    assert [describe_bytes(n) for n in (900, 1536, 64 * 2**20, 64 * 2**20 + 1, 2**30)] == [
+        "900 bytes", "1.5 KB", "64 MB", "64.1 MB", "1 GB"]
+    assert [describe_seconds(s) for s in (59.2, 45 * 60, 7200, 7201, 9.7 * 3600)] == [
+        "60 seconds", "45 minutes", "2 hours", "2.1 hours", "9.7 hours"]
+    with pytest.raises(MusicFileError, match="the song lasts 2.1 hours; the app takes songs of up to 2 hours"):
+        check_song(Song(tracks=(Track(notes=(Note(60, 0, (MAX_SONG_SECONDS + 1) * 960),)),)), "x.mid")

@@ -238,7 +238,7 @@ DAMAGED = {
     "a 9.7-hour note": (doc_with('"ppq": 480, "tracks": [{"notes": [[60, 0, 33523200, 100]]}]'),
                         "the song lasts 9.7 hours"),
     "a slow tempo past the limit": (doc_with('"ppq": 1, "tempos": [[0, 16777215]], '
-                                             '"tracks": [{"notes": [[60, 0, 500, 100]]}]'), "the song lasts 2.3 hours"),
+                                             '"tracks": [{"notes": [[60, 0, 500, 100]]}]'), "the song lasts 2.4 hours"),
 }
 
 
