@@ -106,10 +106,9 @@ def remove_stale_temporaries(target: Path) -> None:
     except OSError:
         return
     for entry in entries:
-        middle = entry.name[len(prefix) : -len(TEMPORARY_SUFFIX)]
-        if not (entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)) or "-" not in middle:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)):
             continue
-        pid, _, token = middle.partition("-")
+        pid, _, token = entry.name[len(prefix) : -len(TEMPORARY_SUFFIX)].partition("-")
         if pid.isdigit() and len(token) == 8 and int(pid) != os.getpid() and not _alive(int(pid)):
             try:
                 os.unlink(entry.path)
