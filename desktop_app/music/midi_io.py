@@ -241,6 +241,7 @@ def _song_from_mido(midi: mido.MidiFile, title: str) -> Song:
             after = later[bisect.bisect_right(later, start)] if later[-1] > start else None
             end = start + max(1, ppq // 4) if after is None else min(start + max(1, ppq // 4), after)
         notes[(index, channel)].append(Note(pitch, start, (file_end if end is None else end) - start, velocity))
+    _end_where_players_do(notes, offs)
     if names and names[0] and not any(i == 0 for i, _ in notes):
         title = names[0]  # a conductor track's name is the song's title
     channels_of = Counter(index for index, _ in notes)
@@ -282,6 +283,43 @@ def _release_tick(offs: list[tuple[int, int]], index: int, start: int) -> int | 
     or None."""
     i = bisect.bisect_right(offs, (start, index))
     return offs[i][0] if i < len(offs) else None
+
+
+def _end_where_players_do(notes: dict[tuple[int, int], list[Note]], offs: dict[tuple[int, int], list[tuple[int, int]]]) -> None:
+    """End a note early where a player does at a note-off of its key and channel in another track
+    that export would not write back: a stray or duplicate off, or the off of a note that itself
+    ends early. Without it the exported file would sound longer notes than the original (tracks
+    sharing a channel release each other's notes in a player). Repeats until nothing changes."""
+    shared = {key for key, key_offs in offs.items() if len({track for _, track in key_offs}) > 1}
+    if not shared:
+        return
+    while True:
+        written: dict[tuple[int, int, int], set[int]] = defaultdict(set)  # (track, channel, key) -> off ticks
+        for (index, channel), track_notes in notes.items():
+            for n in track_notes:
+                written[(index, channel, n.pitch)].add(n.end)
+        changed = False
+        for (index, channel), track_notes in notes.items():
+            cuts = set()
+            for i, n in enumerate(track_notes):
+                if n.duration == 0 or (channel, n.pitch) not in shared:
+                    continue
+                key_offs = offs[(channel, n.pitch)]
+                j = bisect.bisect_right(key_offs, (n.start, index))
+                while j < len(key_offs) and key_offs[j][0] < n.end and key_offs[j][1] == index:
+                    j += 1
+                if j < len(key_offs) and key_offs[j][0] < n.end:
+                    tick, track = key_offs[j]
+                    if tick not in written[(track, channel, n.pitch)]:
+                        track_notes[i] = Note(n.pitch, n.start, tick - n.start, n.velocity)
+                        cuts.add((n.pitch, tick))
+                        changed = True
+            for pitch, tick in cuts:  # the notes of the key held across it end with it, as they did
+                for i, n in enumerate(track_notes):
+                    if n.pitch == pitch and n.start < tick < n.end:
+                        track_notes[i] = Note(n.pitch, n.start, tick - n.start, n.velocity)
+        if not changed:
+            return
 
 
 def _channel_changes(changes, notes, index: int, channel: int) -> list[tuple[int, str, int]]:
@@ -337,12 +375,7 @@ def _program_changes(program: int, changes: dict[int, int]) -> list[ProgramChang
 
 
 def _control_changes(changes: list[ControlChange]) -> list[ControlChange]:
-    """The moves that change a controller's value (from 0), in order: a pedal lifted and pressed
-    again at one tick stays two moves, as a player hears them."""
-    out = []
-    value_of: dict[int, int] = defaultdict(int)
-    for change in changes:
-        if change.value != value_of[change.control]:
-            out.append(change)
-            value_of[change.control] = change.value
-    return out
+    """The moves in order, repeats included: tracks that share a channel move one pedal, so a
+    move that repeats this track's last value may undo another track's; a pedal lifted and
+    pressed again at one tick stays two moves, as a player hears them."""
+    return changes

@@ -128,6 +128,35 @@ def test_a_note_its_track_never_releases_ends_at_an_off_in_another_track(smf):
     assert song_notes(song) == sounded(data)
 
 
+def test_a_stray_off_in_another_track_on_the_channel_ends_a_note_where_a_player_does(smf):
+    # Track 2's second off of D5 releases nothing of its own but ends track 1's D5 in a player.
+    first = smf.track([(3 * PPQ // 2, smf.note_on(0, 62, 90)), (5 * PPQ // 2, smf.note_off(0, 62))])
+    second = smf.track([(0, smf.note_on(0, 62, 80)), (PPQ, smf.note_off(0, 62)), (PPQ, smf.note_off(0, 62))])
+    data = smf.file(1, PPQ, [first, second])
+    song = parse_midi(data)
+    assert [t.notes for t in song.tracks] == [(Note(62, 3 * PPQ // 2, PPQ // 2, 90),), (Note(62, 0, PPQ, 80),)]
+    assert sounded(midi_bytes(song)) == sounded(data)
+
+
+def test_a_note_cut_short_passes_its_cut_on_to_the_notes_its_off_ended(smf):
+    # Track 3's stray off ends track 2's note early, so track 2's own off no longer comes back
+    # from export: the note of track 1 that it ended in a player must end there too.
+    first = smf.track([(3 * PPQ, smf.note_on(0, 60, 90)), (3 * PPQ, smf.note_off(0, 60))])
+    second = smf.track([(0, smf.note_on(0, 60, 80)), (4 * PPQ, smf.note_off(0, 60))])
+    third = smf.track([(0, smf.note_on(0, 64, 70)), (PPQ, smf.note_off(0, 60)), (0, smf.note_off(0, 64))])
+    data = smf.file(1, PPQ, [first, second, third])
+    assert sounded(midi_bytes(parse_midi(data))) == sounded(data)
+    assert sounded(round_trip(data)) == sounded(data)
+
+
+def test_pedal_moves_of_tracks_sharing_a_channel_keep_their_order(smf):
+    first = smf.track([(0, smf.control(0, 64, 127)), (2 * PPQ, smf.control(0, 64, 127)), (0, smf.note_on(0, 60, 9)),
+                       (PPQ, smf.note_off(0, 60))])
+    second = smf.track([(PPQ, smf.control(0, 64, 0)), (0, smf.note_on(0, 62, 9)), (PPQ, smf.note_off(0, 62))])
+    data = smf.file(1, PPQ, [first, second])
+    assert player(round_trip(data)).pedals == player(data).pedals == {0: [(0, 127), (PPQ, 0), (2 * PPQ, 127)]}
+
+
 def test_a_note_nothing_releases_ends_with_the_file(smf):
     events = [(0, smf.note_on(0, 60, 100)), (PPQ, smf.note_on(0, 64, 100)), (PPQ, smf.note_off(0, 64))]
     song = parse_midi(smf.file(0, PPQ, [smf.track(events), smf.track([(4 * PPQ, smf.meta(0x01, b"end"))])]))
