@@ -8,7 +8,8 @@ never shifts the pairing; an off that finds nothing sounding, followed at the sa
 that key, is the zero-length note it was written as (music21's grace notes) unless the track's next
 off of that key releases it (then it was a stray off before a real note); a note its own track
 never releases ends at the next off of its key and channel in another track, or when the file ends;
-a drum hit with no note-off anywhere is a short one. Type 0, 1 and 2 files are all read the same way:
+a drum hit with no note-off anywhere is a short one; a note also ends where a player ends it at
+another track's off that export would not write back. Type 0, 1 and 2 files are all read the same way:
 tracks side by side from tick 0, merged at one tick in track order, as FluidSynth plays them.
 Program changes and the sustain pedal (CC64) are kept over time; text is decoded as the file meant."""
 
