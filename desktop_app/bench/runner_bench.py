@@ -2,7 +2,8 @@
 tiny model trains flat out in the child, a chorale loops on the output device and a 1 ms timer
 ticks on the GUI thread (which also drains the child's metrics, as the training panel will):
 the longest GUI stall (goal under 50 ms), the output underflows (goal 0), how fast a stop takes
-effect, and the child's training throughput against the same loop run in this process."""
+effect, and the child's training throughput against the same loop run in this process. The same
+playback without training comes first, as the baseline of a machine that may be busy with more."""
 
 from __future__ import annotations
 
@@ -110,32 +111,35 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     app = QApplication.instance() or QApplication([])
     folder = tempfile.mkdtemp(prefix="desktop-app-bench-runner-")
     result: dict = {"benchmark": "runner", "model": f"tiny ({PRESET}), batch {BATCH}", "cpu_cores": os.cpu_count(),
-                    "playback_seconds": seconds}
+                    "playback_seconds": seconds, "load_average_at_start": round(os.getloadavg()[0], 2)}
 
-    result["gui_idle"] = _gui_stalls(app, 3.0)
+    # First the same playback and event loop without training: on a shared machine, the baseline.
+    output, synth = _start_playback()
+    playing = synth is not None
+    if playing:
+        _gui_stalls(app, STREAM_SETTLE_SECONDS)
+        output.engine.play()
+    before = output.underflows if playing else 0
+    result["gui_without_training"] = _gui_stalls(app, seconds)
+    result["audio_without_training"] = {"underflows": output.underflows - before} if playing else {"error": output}
+
     process = TrainingProcess(_config(os.path.join(folder, "child"), 10**9), _pieces(), threads=child_threads)
     rows: list[dict] = []
     process.metrics.connect(rows.append)
-    process.start()
+    process.start()  # the event loop keeps running (and the song playing) while the child starts
     if not _wait(app, lambda: len(rows) > 0 or not process.running, 120):
         process.stop()
         return result | {"error": "the training process did not start within 120 s"}
     if not process.running:
         return result | {"error": f"training failed: {process.error}"}
 
-    output, synth = _start_playback()
-    playing = synth is not None
-    if playing:
-        _gui_stalls(app, STREAM_SETTLE_SECONDS)
-        output.engine.play()
-        underflows_before = output.underflows  # counted while playing
-    first = len(rows)
+    before, first = (output.underflows if playing else 0), len(rows)
     t0 = time.perf_counter()
     result["gui_while_training"] = _gui_stalls(app, seconds) | {"goal_longest_stall_ms": 50}
     elapsed = time.perf_counter() - t0
     steps_meanwhile = len(rows) - first
     if playing:
-        result["audio_while_training"] = {"device": output.device_name, "underflows": output.underflows - underflows_before,
+        result["audio_while_training"] = {"device": output.device_name, "underflows": output.underflows - before,
                                           "goal_underflows": 0, "output_latency_ms": round(output.latency * 1000, 2)}
         output.close()
         synth.close()
