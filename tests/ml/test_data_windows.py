@@ -21,7 +21,7 @@ BARS = make_piece([(0, 60 + i % 12, 4 * i, 4 * i + 4, 90) for i in range(16)], [
 
 
 def test_windows_start_on_barlines_and_hold_their_notes_relative():
-    got = list(windows([BARS], 32, 16))
+    got = list(windows([BARS], 32, 16, partial=True))
     assert [w.start for w in got] == [0, 16, 32, 48]
     second = got[1]
     assert second.notes[:, 2].tolist() == [0, 4, 8, 12, 16, 20, 24, 28]
@@ -30,9 +30,17 @@ def test_windows_start_on_barlines_and_hold_their_notes_relative():
     assert got[-1].notes[:, 2].max() < 16 and got[-1].length == 32  # the last one is padded with silence
 
 
+def test_windows_stay_inside_the_piece_unless_partial_ones_are_asked_for():
+    assert [w.start for w in windows([BARS], 32, 16)] == [0, 16, 32]
+    assert [w.start for w in windows([BARS], 48, 16)] == [0, 16]
+    assert [w.start for w in windows([BARS], 128, 16)] == [0]  # shorter than a window: one, padded
+    assert window_starts(BARS, 32, 16, partial=True) == [0, 16, 32, 48]
+
+
 def test_a_hop_that_is_not_a_bar_moves_on_to_the_next_barline():
-    assert window_starts(BARS, 32, 20) == [0, 32]
-    assert window_starts(BARS, 32, 20, align=False) == [0, 20, 40, 60]
+    assert window_starts(BARS, 32, 20, partial=True) == [0, 32]
+    assert window_starts(BARS, 32, 20, align=False, partial=True) == [0, 20, 40, 60]
+    assert window_starts(BARS, 32, 20, align=False) == [0, 20]
 
 
 def test_a_pickup_gets_a_window_that_starts_a_bar_before_the_first_barline():

@@ -32,9 +32,21 @@ class Window:
     transposition: int = 0
 
 
-def window_starts(piece: Piece, length_steps: int, hop_steps: int, align: bool = True) -> list[int]:
+def window_starts(piece: Piece, length_steps: int, hop_steps: int, align: bool = True,
+                  partial: bool = False) -> list[int]:
     """Where the windows of `piece` begin: the first barline at or after each hop, so every window
-    starts on a downbeat; a piece with a pickup gets a first window one bar before its first barline."""
+    starts on a downbeat; a piece with a pickup gets a first window one bar before its first barline.
+    Only windows that end by the piece's final barline, unless `partial` (the rest is silence then);
+    a piece shorter than one window still gives one."""
+    starts = _all_starts(piece, length_steps, hop_steps, align)
+    if partial or not starts:
+        return starts
+    beats = piece.downbeats
+    final = max(piece.n_steps, int(beats[-1])) if align and len(beats) else piece.n_steps
+    return [s for s in starts if s + length_steps <= final] or starts[:1]
+
+
+def _all_starts(piece: Piece, length_steps: int, hop_steps: int, align: bool) -> list[int]:
     if not len(piece.notes):
         return []
     first, end = int(piece.notes[:, 2].min()), piece.n_steps
@@ -62,15 +74,17 @@ def windows(
     align: bool = True,
     min_notes: int = 1,
     held_notes: bool = False,
+    partial: bool = False,
 ) -> Iterator[Window]:
     """Every window of `length_steps` of every piece, one each `hop_steps` (moved on to the next
-    barline when `align`). Windows with fewer than `min_notes` notes are skipped. A note begun
-    before a window belongs to it only when `held_notes` (then its start is cut to 0)."""
+    barline when `align`), within the piece unless `partial` (see window_starts). Windows with fewer
+    than `min_notes` notes are skipped. A note begun before a window belongs to it only when
+    `held_notes` (then its start is cut to 0)."""
     if length_steps <= 0 or hop_steps <= 0:
         raise ValueError("window length and hop must be positive numbers of steps")
     for piece in pieces:
         notes = piece.notes
-        for start in window_starts(piece, length_steps, hop_steps, align):
+        for start in window_starts(piece, length_steps, hop_steps, align, partial):
             stop = start + length_steps
             inside = (notes[:, 2] < stop) & ((notes[:, 3] > start) if held_notes else (notes[:, 2] >= start))
             if np.count_nonzero(inside) < min_notes:
