@@ -82,6 +82,9 @@ def test_outliers_are_flagged_with_reasons_and_excluded_only_by_choice():
     strict = dataset.excluding(("empty", "meter", "range", "length"))
     assert {p.name for p in strict.pieces} == {p.name for p in normal}
     assert len(dataset.excluding(()).pieces) == 16
+    picked = dataset.with_excluded({"wide", "empty"})
+    assert {o.name for o in picked.excluded} == {"wide", "empty"}
+    assert {p.name for p in picked.pieces} == {p.name for p in normal} | {"low", "long", "free", "odd"}
     stats = dataset_stats(dataset)
     assert {o["name"]: o["excluded"] for o in stats["outliers"]}["/x/broken.mid"] is True
     assert {o["name"] for o in stats["outliers"] if "unreadable" in o["kinds"]} == {"/x/broken.mid"}

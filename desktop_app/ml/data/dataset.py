@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -150,6 +150,11 @@ class Dataset:
     def excluding(self, exclude: tuple[str, ...]) -> "Dataset":
         """The same dataset with the outliers of the kinds in `exclude` set aside (and no others)."""
         return Dataset.build(self.name, self.root, self.all_pieces, self.failures, exclude=exclude, rules=self.rules)
+
+    def with_excluded(self, names: set[str]) -> "Dataset":
+        """The same dataset with exactly the outliers named in `names` set aside (a choice per piece)."""
+        outliers = [replace(o, excluded=o.name in names) for o in self.outliers]
+        return Dataset(self.name, self.root, self.all_pieces, self.failures, outliers, self.exclude, self.rules)
 
     def split_of(self, piece_id: str) -> str:
         """The split of the piece with this id (through its group, when it is in this dataset)."""
