@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,9 @@ def _safetensors(path: Path) -> dict[str, torch.Tensor]:
 def _weights_only(path: Path) -> dict[str, torch.Tensor]:
     """Tensors from a PyTorch file through the weights-only loader; anything else is refused."""
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on pickle protocols: the refusal below says what matters
+            warnings.simplefilter("ignore", UserWarning)
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # UnpicklingError for code, RuntimeError/EOFError for damaged files
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if "Weights only load failed" in first:
