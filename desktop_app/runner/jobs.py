@@ -86,9 +86,16 @@ class ModelRunner(QThread):
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self.current: Job | None = None
         self.trainings: list = []  # TrainingProcess objects started here
+        self.closed = False  # shut down: later jobs are cancelled at once instead of restarting the thread
 
     def submit(self, job: Job) -> Job:
-        """Queue a job (starting the thread if needed) and return it; connect its signals first."""
+        """Queue a job (starting the thread if needed) and return it; connect its signals first.
+        After `shutdown` the job is cancelled at once."""
+        if self.closed:
+            job.cancel()
+            job.status = "cancelled"
+            job.cancelled.emit()
+            return job
         self._queue.put(job)
         if not self.isRunning():
             self.start()
@@ -159,6 +166,7 @@ class ModelRunner(QThread):
         """Cancel the jobs, stop training runs (each saves a checkpoint) and end the thread.
         True when everything ended within `timeout` seconds."""
         deadline = time.monotonic() + timeout
+        self.closed = True
         self.cancel_all()
         for training in self.trainings:
             training.stop()

@@ -24,3 +24,17 @@ def test_partial_results_arrive_in_order_before_the_result(qtbot):
     finally:
         assert runner.shutdown(5)
     assert seen == [("state", i) for i in range(5)] + ["done"]
+
+
+def test_a_job_submitted_after_shutdown_is_cancelled_and_the_thread_stays_down(qtbot):
+    runner = ModelRunner()
+    first = Job("other", "first", lambda ctx: 1)
+    with qtbot.waitSignal(first.finished, timeout=5000):
+        runner.submit(first)
+    assert runner.shutdown(5)
+    late = Job("other", "late", lambda ctx: 2)
+    cancelled: list = []
+    late.cancelled.connect(lambda: cancelled.append(True))
+    runner.submit(late)
+    assert cancelled == [True] and late.status == "cancelled"
+    assert not runner.isRunning(), "a thread left running would abort the app when the window goes"

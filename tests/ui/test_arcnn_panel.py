@@ -120,12 +120,18 @@ def test_a_run_with_clicks_changes_the_notes_and_undoes_in_one_step(qtbot, windo
 
 def test_edit_events_are_drawn_into_the_roll_while_the_model_runs(qtbot, window):
     panel = open_panel(qtbot, window, make_net(slow=True), iterations=16)
+    window.piano_roll.viewport.fit(0, 8 * PPQ, 48, 63)
     layer = window.piano_roll.area.layers[1]
     drawn_while_running: list[int] = []
     layer.changed.connect(lambda: panel.running and drawn_while_running.append(len(layer.added) + len(layer.removed)))
+    with qtbot.waitSignal(panel.heatUpdated, timeout=RUN_MS):
+        panel.heat_action.trigger()
+    heat_while_running: list[int] = []
+    panel.heatUpdated.connect(lambda: panel.running and heat_while_running.append(1))
     assert run_to_end(qtbot, panel) == ["finished"]
     assert panel.states_received >= 16, "every edit event reached the GUI"
     assert drawn_while_running and drawn_while_running[-1] > 0, "edits appeared before the run ended"
+    assert heat_while_running, "the heat map followed the edits"
     take = window.takes.active
     assert take is not None and (layer.added, layer.removed) == (take.changes().added, take.changes().removed)
 
@@ -284,6 +290,7 @@ def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(
     click(qtbot, panel.choose_button)
     qtbot.waitUntil(lambda: "Cannot load" in panel.status.text(), timeout=RUN_MS)
     assert "no model.safetensors" in panel.status.text()
+    assert panel.net is not None or panel.model_label.text() == NO_MODEL
     folder = save_checkpoint(tmp_path / "tiny-arcnn", make_net(), {"model": "arcnn", "model_config": asdict(CONFIG)},
                              "A tiny test model")
     panel.choose_folder = lambda start: str(folder)

@@ -105,6 +105,15 @@ def heat_map(song: Song, track: int, net, span: Span, centre_step: int, temperat
                    probs, sounding.copy())
 
 
+def _checkpoint_name(path: Path) -> str:
+    """How the panel names a checkpoint: the shipped one, else its run and folder (".../run/best")."""
+    from desktop_app.ml.shipped import MODELS_DIR
+
+    if path.parent == MODELS_DIR:
+        return f"shipped {path.name}"
+    return f"{path.parent.name}/{path.name}" if path.name in ("best", "latest") or path.name.startswith("step") else path.name
+
+
 class ArcnnPanel(QWidget):
     """The AR-CNN panel; `net` is the loaded model (None until one is chosen or shipped)."""
 
@@ -254,8 +263,10 @@ class ArcnnPanel(QWidget):
 
             return shipped_checkpoint("arcnn")
 
+        generation = self._load_generation  # a checkpoint chosen meanwhile wins over the shipped one
         job = Job("other", "Find the AR-CNN model", shipped, self)
-        job.finished.connect(lambda path: path is not None and self.net is None and self.load_checkpoint(path))
+        job.finished.connect(lambda path: path is not None and generation == self._load_generation
+                             and self.load_checkpoint(path))
         self._submit(job)
 
     def _submit(self, job: Job) -> None:
@@ -283,12 +294,13 @@ class ArcnnPanel(QWidget):
         def loaded(net) -> None:
             if generation != self._load_generation:
                 return
-            self.set_model(net, path.name if path.name not in ("best", "") else str(path))
+            self.set_model(net, _checkpoint_name(path))
             if remember:
                 self.settings.q.setValue(CHECKPOINT_KEY, str(path))
 
         def failed(reason: str) -> None:
             if generation == self._load_generation:
+                self.model_label.setText(f"Model: {self.model_name}" if self.net is not None else NO_MODEL)
                 self.status.setText(f"Cannot load the checkpoint: {reason}")
                 self.message.emit(f"Cannot load the AR-CNN checkpoint: {reason}")
 

@@ -129,8 +129,7 @@ class Takes(QObject):
             return
         song = take.on(self.document.song)
         self.clear()
-        self.document.apply(f"Accept {take.name}{' (' + take.source + ')' if take.source else ''}", song,
-                            selection=(), active_track=take.track)
+        self.document.apply(f"Accept {take.name}", song, selection=(), active_track=take.track)
 
     def discard(self, take: Take | None = None) -> None:
         """Forget `take` (the active one by default); the document stays as it is."""
