@@ -4,11 +4,9 @@ one line with exit code 2."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
