@@ -302,3 +302,14 @@ def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(
     again = make_window()
     qtbot.waitUntil(lambda: again.arcnn_panel.net is not None, timeout=RUN_MS)
     assert again.arcnn_panel.net.config.steps == CONFIG.steps
+
+
+def test_a_seed_longer_than_the_window_is_edited_window_by_window(qtbot, window):
+    panel = open_panel(qtbot, window, make_net(5), iterations=16, risk=3.0)  # the window is 2 bars here
+    long_melody = tuple(Note(55 + (i * 3) % 8, i * PPQ, PPQ, 80) for i in range(4 * 6))  # 6 bars
+    doc = window.document
+    doc.load(Song(ppq=PPQ, tracks=(Track(name="Melody", notes=long_melody),)), None)
+    assert run_to_end(qtbot, panel) == ["finished"]
+    changes = window.takes.takes[0].changes()
+    bars = {(n.start // (4 * PPQ)) + 1 for n in changes.added + changes.removed}
+    assert {1, 6} <= bars, f"edits reach the first and the last window, got bars {sorted(bars)}"

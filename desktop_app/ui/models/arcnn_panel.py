@@ -145,6 +145,7 @@ class ArcnnPanel(QWidget):
         self._heat_timer = QTimer(self, singleShot=True, interval=HEAT_DELAY_MS, timeout=self.refresh_heat)
         self._build()
         document.songChanged.connect(self._song_changed)
+        document.selectionChanged.connect(self.schedule_heat)  # another track, or a region to show
         takes.changed.connect(self._fill_takes)
         takes.activeChanged.connect(self._active_take_changed)
         viewport.changed.connect(self._viewport_changed)
