@@ -4,3 +4,4 @@ from desktop_app.ml.registry import register
 
 register("tiny", "desktop_app.ml.models.tiny", "a tiny next-step predictor on piano-roll windows, for tests and benches")
 register("arcnn", "desktop_app.ml.models.arcnn", "AR-CNN: edits a track one note cell at a time (DeepComposer), trained on 8-bar windows")
+register("transformer", "desktop_app.ml.models.transformer", "a decoder-only transformer over bar/voice tokens: continues tracks and fills bars, with density, polyphony and pitch-range controls")

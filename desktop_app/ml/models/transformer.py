@@ -1,0 +1,654 @@
+"""A decoder-only transformer that continues a song and fills in bars, read top to bottom like
+nanoGPT's model.py: the config, the network (rotary positions, a key-value cache), training examples
+and the loss, sampling (temperature, top-k, top-p, several variations in one batch), and the
+generation API the editor and `desktop-app generate transformer` call.
+
+Tokens are in `transformer_tokens`: bars of (voice) slots, each with its density and polyphony
+levels, and a pitch range for the window. One checkpoint does both jobs: training sequences are in
+continuation form or, with `infill_share`, in infill form (chosen slots masked where they stand and
+written out after a separator, as MMM and Composer's Assistant do). Controls are the attribute
+tokens: generation writes the composer's levels where the model would have written its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from desktop_app.ml.models import transformer_tokens as T
+
+
+@dataclass
+class TransformerConfig:
+    """Network size and how training windows are cut and corrupted; PRESETS name the sizes."""
+
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 256
+    block_size: int = 512  # tokens the model attends over
+    dropout: float = 0.1
+    vocab_size: int = T.VOCAB_SIZE
+    window_bars: int = 8  # bars per training window
+    hop_bars: int = 2  # bars between training windows
+    transpose: int = 5  # augmentation: each training window moves by up to this many semitones
+    infill_share: float = 0.5  # share of training sequences in infill form
+    max_fill_bars: int = 4  # the longest run of bars masked in training
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 256, "window_bars": 4, "dropout": 0.0},
+    "small": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 512},
+    "base": {"n_layer": 6, "n_head": 8, "n_embd": 512, "block_size": 768, "window_bars": 12},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The network
+
+
+def rope_tables(head_dim: int, positions: torch.Tensor, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin of rotary angles for `positions` (T,), each (T, head_dim / 2)."""
+    inv = 1.0 / base ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=positions.device) / head_dim)
+    angles = positions.float()[:, None] * inv[None]
+    return angles.cos(), angles.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate the halves of each head's vector (B, H, T, D) by the position's angles."""
+    a, b = x.chunk(2, dim=-1)
+    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
+
+
+class KVCache:
+    """Keys and values of every layer for a batch, preallocated to `size` tokens; `length` are
+    filled. `valid` (B, size) marks real tokens (left padding is not), so rows of different prompt
+    lengths decode together."""
+
+    def __init__(self, config: TransformerConfig, batch: int, size: int | None = None, device=None) -> None:
+        size = size or config.block_size
+        shape = (config.n_layer, batch, config.n_head, size, config.n_embd // config.n_head)
+        self.k = torch.zeros(shape, device=device)
+        self.v = torch.zeros(shape, device=device)
+        self.valid = torch.ones(batch, size, dtype=torch.bool, device=device)
+        self.length = 0
+
+    @property
+    def size(self) -> int:
+        return self.k.shape[3]
+
+
+class Attention(nn.Module):
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.n_head = config.n_head
+        self.qkv = nn.Linear(config.n_embd, 3 * config.n_embd, bias=False)
+        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
+        self.dropout = config.dropout
+
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        drop = self.dropout if self.training else 0.0
+        if cache is None:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=drop)
+        else:
+            start, stop = cache.length, cache.length + t
+            cache.k[layer, :, :, start:stop], cache.v[layer, :, :, start:stop] = k, v
+            keys, values = cache.k[layer, :, :, :stop], cache.v[layer, :, :, :stop]
+            causal = torch.ones(t, stop, dtype=torch.bool, device=x.device).tril(diagonal=start)
+            itself = torch.arange(stop, device=x.device)[None] == torch.arange(start, stop, device=x.device)[:, None]
+            # Padding is never attended to, except by itself (a row with nothing to see gives NaN).
+            mask = causal[None, None] & (cache.valid[:, None, None, :stop] | itself[None, None])
+            y = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
+        return self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
+
+
+class Block(nn.Module):
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(config.n_embd)
+        self.attn = Attention(config)
+        self.ln2 = nn.LayerNorm(config.n_embd)
+        self.mlp = nn.Sequential(nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(),
+                                 nn.Linear(4 * config.n_embd, config.n_embd), nn.Dropout(config.dropout))
+
+    def forward(self, x, cos, sin, cache=None, layer=0):
+        x = x + self.attn(self.ln1(x), cos, sin, cache, layer)
+        return x + self.mlp(self.ln2(x))
+
+
+class TransformerNet(nn.Module):
+    """Token ids (B, T) to next-token logits (B, T, vocab); with a cache, T new tokens after the
+    `cache.length` already in it (the cache is advanced)."""
+
+    def __init__(self, config: TransformerConfig) -> None:
+        super().__init__()
+        assert config.n_embd % config.n_head == 0 and (config.n_embd // config.n_head) % 2 == 0
+        self.config = config
+        self.embed = nn.Embedding(config.vocab_size, config.n_embd)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # tied, as nanoGPT
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        t = idx.shape[1]
+        start = cache.length if cache is not None else 0
+        if start + t > (cache.size if cache is not None else self.config.block_size):
+            raise ValueError(f"{start + t} tokens exceed the model's {self.config.block_size}")
+        cos, sin = rope_tables(self.config.n_embd // self.config.n_head,
+                               torch.arange(start, start + t, device=idx.device))
+        x = self.drop(self.embed(idx))
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, cache, i)
+        if cache is not None:
+            cache.length += t
+        return self.head(self.ln_f(x))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training: what the registry and the training loop call (see desktop_app.ml.registry)
+
+Config = TransformerConfig
+
+
+def build(config: TransformerConfig) -> TransformerNet:
+    return TransformerNet(config)
+
+
+class Examples:
+    """Windows of `window_bars` bars of every piece, kept as bars of slots; `batch` draws each
+    window's transposition and form (continuation or infill, which slots are masked) from torch's
+    global generator, which the training loop seeds per step."""
+
+    def __init__(self, windows: list[tuple[list[T.TokenBar], bool]], config: TransformerConfig) -> None:
+        self.windows, self.config = windows, config
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def sequence(self, index: int) -> list[int]:
+        bars, ends = self.windows[index]
+        c = self.config
+        seq = None
+        if c.infill_share > 0 and float(torch.rand(())) < c.infill_share:
+            seq = infill_sequence(bars, c.max_fill_bars)
+            if len(seq) > c.block_size + 1:
+                seq = None  # too long to mask: learn it as a continuation
+        if seq is None:
+            seq = T.plain_sequence(bars, ends)[:c.block_size + 1]
+        seq = np.asarray(seq, dtype=np.int64)
+        if c.transpose > 0:
+            pitches = T.is_kind(seq, T.PITCH0, 128)
+            low, high = int(seq[pitches].min()) - T.PITCH0, int(seq[pitches].max()) - T.PITCH0
+            shift = int(torch.randint(max(-c.transpose, -low), min(c.transpose, 127 - high) + 1, ()))
+            seq[pitches] += shift
+        return seq.tolist()
+
+    def batch(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
+        seqs = [self.sequence(int(i)) for i in indices]
+        out = torch.full((len(seqs), max(len(s) for s in seqs)), T.PAD, dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            out[row, :len(seq)] = torch.tensor(seq)
+        return {"tokens": out}
+
+
+def infill_sequence(bars: list[T.TokenBar], max_fill_bars: int) -> list[int]:
+    """A training sequence in infill form: a run of 1..max_fill_bars bars masked in every voice,
+    in one voice, or in a random half of the voices (torch's global generator)."""
+    n_bars, n_voices = len(bars), len(bars[0].slots)
+    length = int(torch.randint(1, min(max_fill_bars, n_bars) + 1, ()))
+    first = int(torch.randint(0, n_bars - length + 1, ()))
+    kind = int(torch.randint(0, 3, ()))
+    if kind == 0:
+        voices = range(n_voices)
+    elif kind == 1:
+        voices = [int(torch.randint(0, n_voices, ()))]
+    else:
+        voices = [v for v in range(n_voices) if float(torch.rand(())) < 0.5] or [0]
+    return T.infill_sequence(bars, {(b, v) for b in range(first, first + length) for v in voices})
+
+
+def make_examples(pieces: list, config: TransformerConfig) -> Examples:
+    """Every window of `window_bars` bars, one each `hop_bars`, of every piece (never across pieces)."""
+    windows = []
+    for piece in pieces:
+        if not len(piece.notes):
+            continue
+        bars, _dropped = T.piece_bars(piece.notes, piece.downbeats, piece.n_voices)
+        starts = range(0, max(len(bars) - config.window_bars, 0) + 1, config.hop_bars)
+        for start in starts:
+            part = bars[start:start + config.window_bars]
+            if any(slot.tokens for bar in part for slot in bar.slots):
+                windows.append((part, start + config.window_bars >= len(bars)))
+    return Examples(windows, config)
+
+
+def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    """Next-token cross-entropy over every real token; metric: next-token accuracy."""
+    tokens = batch["tokens"]
+    logits = model(tokens[:, :-1])
+    target = tokens[:, 1:]
+    value = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=T.PAD)
+    with torch.no_grad():
+        real = target != T.PAD
+        accuracy = (logits.argmax(-1) == target)[real].float().mean() if real.any() else torch.tensor(0.0)
+    return value, {"accuracy": float(accuracy)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling
+
+
+def top_k_mask(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """True for the k largest logits of each row (all when k <= 0 or k >= the vocabulary)."""
+    if k <= 0 or k >= logits.shape[-1]:
+        return torch.ones_like(logits, dtype=torch.bool)
+    kth = logits.topk(k, dim=-1).values[..., -1:]
+    return logits >= kth
+
+
+def top_p_mask(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """True for the smallest set of most probable tokens whose probability reaches `p` (nucleus
+    sampling); the most probable token is always kept."""
+    if p >= 1.0:
+        return torch.ones_like(logits, dtype=torch.bool)
+    probs = torch.softmax(logits.double(), dim=-1)
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    before = sorted_probs.cumsum(dim=-1) - sorted_probs  # probability of the tokens ranked above
+    keep_sorted = before < p
+    keep_sorted[..., 0] = True
+    return torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
+
+
+def sample_tokens(logits: torch.Tensor, allowed: torch.Tensor, temperature: float, top_k: int, top_p: float,
+                  generator: torch.Generator) -> torch.Tensor:
+    """One token per row from softmax(logits / temperature) over the `allowed` tokens, cut to the
+    top k and the top-p nucleus; greedy at temperature 0."""
+    logits = logits.float().masked_fill(~allowed, float("-inf"))
+    if temperature <= 1e-6:
+        return logits.argmax(dim=-1)
+    logits = logits / temperature
+    keep = top_k_mask(logits, top_k) & top_p_mask(logits, top_p) & allowed
+    probs = torch.softmax(logits.masked_fill(~keep, float("-inf")), dim=-1)
+    return torch.multinomial(probs, 1, generator=generator)[:, 0]
+
+
+@dataclass
+class _Segment:
+    """What one row writes for a slot: its head (None: the model picks a level of DENS or POLY),
+    then notes unless `silent`, ended by `end` (the next segment's first token, or FILL_END)."""
+
+    head: list[int | tuple[int, int]]
+    bar: int  # index into the row's bar list
+    voice: int
+    bar_steps: int
+    silent: bool
+    end: int
+    end_is_next_head: bool
+
+
+class _Row:
+    """One variation being written: its tokens, where it is in its plan of segments, its notes."""
+
+    def __init__(self, tokens: list[int], plan: list[_Segment]) -> None:
+        self.tokens, self.plan = list(tokens), plan
+        self.segment, self.head_at, self.state = 0, 0, None
+        self.notes: list[tuple[int, int, int, int, int, int]] = []  # bar, voice, pitch, pos, dur, vel
+        self.pitch, self.vel, self.pos = None, T.DEFAULT_VELOCITY, 0
+
+    @property
+    def done(self) -> bool:
+        return self.segment >= len(self.plan)
+
+    def allowed(self, max_notes: int) -> np.ndarray:
+        """The tokens this row may write next (one alone when the grammar forces it)."""
+        mask = np.zeros(T.VOCAB_SIZE, dtype=bool)
+        seg = self.plan[self.segment]
+        if self.head_at < len(seg.head):
+            item = seg.head[self.head_at]
+            if isinstance(item, tuple):
+                mask[item[0]:item[0] + item[1]] = True
+            else:
+                mask[item] = True
+            return mask
+        if not seg.silent:
+            mask |= T.allowed_note_tokens(self.state, max_notes)
+        if T.can_end(self.state) or not mask.any():
+            mask[seg.end] = True
+        return mask
+
+    def take(self, token: int) -> tuple[int, int, int, int, int, int] | None:
+        """Append `token`; returns a note when it completes one."""
+        self.tokens.append(token)
+        seg = self.plan[self.segment]
+        if self.head_at < len(seg.head):
+            self.head_at += 1
+            if self.head_at == len(seg.head):
+                self.state = T.SlotState(seg.bar_steps)
+                self.vel, self.pitch = T.DEFAULT_VELOCITY, None
+            return None
+        if token == seg.end and (T.can_end(self.state) or seg.silent):
+            self.segment += 1
+            self.head_at = 1 if seg.end_is_next_head else 0
+            if not self.done and self.head_at >= len(self.plan[self.segment].head):
+                self.state = T.SlotState(self.plan[self.segment].bar_steps)
+            return None
+        T.advance(self.state, token)
+        if T.is_kind(token, T.VEL0, T.N_VEL):
+            self.vel = T.bin_velocity(token - T.VEL0)
+        elif T.is_kind(token, T.PITCH0, 128):
+            self.pitch = token - T.PITCH0
+        elif T.is_kind(token, T.DUR0, T.MAX_DUR) and self.pitch is not None:
+            note = (seg.bar, seg.voice, self.pitch, max(self.state.pos, 0), token - T.DUR0 + 1, self.vel)
+            self.notes.append(note)
+            self.pitch = None
+            return note
+        return None
+
+
+def _prefill(net: TransformerNet, prompts: list[list[int]], device) -> tuple[KVCache, torch.Tensor]:
+    """A cache holding the prompts (left-padded to one length) and each row's next-token logits."""
+    length = max(len(p) for p in prompts)
+    cache = KVCache(net.config, len(prompts), device=device)
+    ids = torch.full((len(prompts), length), T.PAD, dtype=torch.long, device=device)
+    for row, prompt in enumerate(prompts):
+        ids[row, length - len(prompt):] = torch.tensor(prompt, device=device)
+        cache.valid[row, :length - len(prompt)] = False
+    return cache, net(ids, cache)[:, -1]
+
+
+def _trimmed(tokens: list[int], keep: int) -> list[int]:
+    """The header and the last tokens that fit in `keep`, from a BAR on (context for a refill)."""
+    head, body = tokens[:4], tokens[4:]
+    tail = body[-(keep - len(head)):]
+    bars = [i for i, t in enumerate(tail) if t == T.BAR]
+    return head + (tail[bars[0]:] if bars else tail)
+
+
+@torch.no_grad()
+def generate(net: TransformerNet, prompt: list[int], plan: list[_Segment], variations: int = 1,
+             temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, seed: int | None = None,
+             refill: bool = True, max_notes: int = 32) -> Iterator[tuple[int, tuple]]:
+    """Write `plan` after `prompt` in `variations` rows at once, with the cache; yields (row, note)
+    for each note as it is completed. When the cache is full, `refill` rebuilds it from each row's
+    latest bars (continuation); without it the rows stop (infill)."""
+    net.eval()
+    device = next(net.parameters()).device
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seed) if seed is not None else int(np.random.default_rng().integers(2**62)))
+    rows = [_Row(prompt, plan) for _ in range(max(variations, 1))]
+    cache, logits = _prefill(net, [prompt] * len(rows), device)
+    while not all(r.done for r in rows):
+        if cache.length >= cache.size:
+            if not refill:
+                return
+            cache, logits = _prefill(net, [_trimmed(r.tokens, cache.size * 2 // 3) for r in rows], device)
+        allowed = np.stack([r.allowed(max_notes) if not r.done else _pad_only() for r in rows])
+        tokens = sample_tokens(logits, torch.from_numpy(allowed).to(device), temperature, top_k, top_p, generator)
+        for i, (row, token) in enumerate(zip(rows, tokens.tolist())):
+            if not row.done:
+                note = row.take(token)
+                if note is not None:
+                    yield i, note
+        logits = net(tokens[:, None], cache)[:, -1]
+
+
+def _pad_only() -> np.ndarray:
+    mask = np.zeros(T.VOCAB_SIZE, dtype=bool)
+    mask[T.PAD] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# The generation API: songs in, notes out as they come, takes at the end
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the composer asks for beyond temperature: a density and polyphony level ("low",
+    "medium", "high") for every generated slot, and a pitch range (lowest, highest MIDI pitch)."""
+
+    density: str | None = None
+    polyphony: str | None = None
+    pitch_range: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class GenerationUpdate:
+    """Notes decoded since the last update as (variation, track index, Note); `progress` from 0
+    to 1; on the last update `takes` holds each variation's whole song and `dropped` the notes
+    that could not be placed (outside the song's grid)."""
+
+    notes: tuple = ()
+    progress: float = 0.0
+    takes: tuple = ()
+    dropped: int = 0
+
+
+def _level(name: str | None) -> int | None:
+    if name is None:
+        return None
+    if name not in T.LEVELS:
+        raise ValueError(f"level {name!r}: expected one of {', '.join(T.LEVELS)}")
+    return T.LEVELS.index(name)
+
+
+@dataclass
+class _SongGrid:
+    """A song as the model sees it: its Piece notes, barlines in steps (extended far enough) and bars."""
+
+    song: object
+    notes: np.ndarray
+    lines: np.ndarray
+    bars: list[T.TokenBar]
+    n_voices: int
+
+
+def _song_grid(song, extra_bars: int = 0) -> _SongGrid:
+    from desktop_app.ml.data.convert import barline_ticks, quantised_notes
+    from desktop_app.music.timing import tick_to_step
+
+    n_voices = len(song.tracks)
+    if not 1 <= n_voices <= T.MAX_VOICES:
+        raise ValueError(f"the transformer takes 1 to {T.MAX_VOICES} tracks; this song has {n_voices}")
+    notes = quantised_notes(song)
+    end = int(max(song.end_tick, 1))
+    bar = song.meter.ticks_per_bar(max(end - 1, 0))
+    ticks = barline_ticks(song, end + (extra_bars + 2) * bar)
+    lines = np.unique(tick_to_step(np.array(ticks), song.ppq)).astype(np.int64)
+    lines = T.bar_lines(notes, lines)
+    bars, _ = T.piece_bars(notes, lines, n_voices)
+    return _SongGrid(song, notes, lines, bars, n_voices)
+
+
+def _model(net: nn.Module) -> TransformerNet:
+    return net.module if hasattr(net, "module") else net
+
+
+def _slot_head(voice: int, density: int | None, polyphony: int | None) -> list:
+    return [T.VOICE0 + voice, T.DENS0 + density if density is not None else (T.DENS0, 3),
+            T.POLY0 + polyphony if polyphony is not None else (T.POLY0, 3)]
+
+
+def _header(grid: _SongGrid, bars: Sequence[T.TokenBar], controls: Controls) -> list[int]:
+    span = controls.pitch_range or T.pitch_span(bars)
+    return T.header(int(np.clip(span[0], 0, 127)), int(np.clip(span[1], 0, 127)))
+
+
+def _to_notes(grid: _SongGrid, rows: list[tuple], bar_starts: Sequence[int]) -> list[tuple[int, object]]:
+    """(track, Note) for decoded rows (bar, voice, pitch, pos, dur, vel) in ticks of the song."""
+    from desktop_app.music.note import Note
+    from desktop_app.music.timing import step_to_tick
+
+    out = []
+    for bar, voice, pitch, pos, dur, vel in rows:
+        start = int(bar_starts[bar]) + int(pos)
+        first, last = (int(x) for x in step_to_tick(np.array([start, start + dur]), grid.song.ppq))
+        if first < 0:
+            continue
+        out.append((int(voice), Note(int(pitch), first, max(last - first, 1), int(vel))))
+    return out
+
+
+def _takes(song, removed: set[tuple[int, int]], added: list[list[tuple[int, object]]], tracks: Sequence[int]) -> tuple:
+    """One song per variation: the seed with the notes of `removed` (track, index) taken out and
+    the variation's notes added to their tracks (every other note is the seed's own object)."""
+    takes = []
+    for notes in added:
+        new_tracks = []
+        for t, track in enumerate(song.tracks):
+            kept = [n for i, n in enumerate(track.notes) if (t, i) not in removed]
+            new_tracks.append(track.with_notes(kept + [n for v, n in notes if v == t]) if t in tracks else track)
+        takes.append(song.with_tracks(new_tracks))
+    return tuple(takes)
+
+
+def _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature, top_k, top_p, seed,
+            refill, tracks, removed, max_notes) -> Iterator[GenerationUpdate]:
+    """Run `generate` and turn its notes into updates, then the takes."""
+    total = max(seg.bar for seg in plan) + 1
+    added: list[list[tuple[int, object]]] = [[] for _ in range(max(variations, 1))]
+    dropped = 0
+    for row, note in generate(_model(net), prompt, plan, variations, temperature, top_k, top_p, seed, refill, max_notes):
+        placed = _to_notes(grid, [note], bar_starts)
+        dropped += 1 - len(placed)
+        for voice, n in placed:
+            added[row].append((voice, n))
+            yield GenerationUpdate(((row, voice, n),), min(note[0] / total, 0.99))
+    yield GenerationUpdate((), 1.0, _takes(grid.song, removed, added, tracks), dropped)
+
+
+def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices: Sequence[int] | None = None,
+                  bars: int = 2, variations: int = 4, temperature: float = 1.0, top_p: float = 0.95,
+                  controls: Controls = Controls(), seed: int | None = None, top_k: int = 0,
+                  max_notes: int = 32) -> Iterator[GenerationUpdate]:
+    """Continue `song` by `bars` bars after its last barline, writing the tracks of `track_indices`
+    (all when None; the others stay silent there). Yields notes as they are decoded, in
+    `variations` takes sampled in one batch, then the takes. A slot (a bar of a track) holds at most
+    `max_notes` notes."""
+    grid = _song_grid(song, bars)
+    tracks = list(range(grid.n_voices)) if track_indices is None else sorted(set(track_indices))
+    if any(not 0 <= t < grid.n_voices for t in tracks):
+        raise ValueError(f"tracks {tracks}: the song has {grid.n_voices}")
+    if bars < 1:
+        raise ValueError("bars must be at least 1")
+    first = int(np.searchsorted(grid.lines, int(grid.notes[:, 3].max()) if len(grid.notes) else 0))
+    first = min(first, len(grid.lines) - 1)
+    while len(grid.lines) < first + bars + 1:
+        grid.lines = np.append(grid.lines, 2 * grid.lines[-1] - grid.lines[-2])
+    density, polyphony = _level(controls.density), _level(controls.polyphony)
+    plan: list[_Segment] = []
+    for b in range(bars):
+        length = int(grid.lines[first + b + 1] - grid.lines[first + b])
+        for v in range(grid.n_voices):
+            silent = v not in tracks
+            head = _slot_head(v, 0 if silent else density, 0 if silent else polyphony)
+            plan.append(_Segment(([T.BAR] if v == 0 else []) + head, b, v, length, silent, T.BAR, False))
+    for i in range(len(plan) - 1):
+        plan[i].end, plan[i].end_is_next_head = plan[i + 1].head[0], True
+    size = _model(net).config.block_size
+    context = grid.bars[:first]
+    per_bar = max((len(T.plain_sequence([bar])) - 4 for bar in context), default=4 * grid.n_voices)
+    keep = max(size - min(bars * per_bar, size // 2), size // 3)
+    prompt = T.plain_sequence(context, span=controls.pitch_range or T.pitch_span(context))
+    prompt = prompt if len(prompt) <= keep else _trimmed(prompt, keep)
+    bar_starts = grid.lines[first:first + bars]
+    yield from _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature, top_k, top_p, seed,
+                       True, tracks, set(), max_notes)
+
+
+def infill_song(net: nn.Module, config: TransformerConfig, song, first_bar: int, last_bar: int,
+                track_indices: Sequence[int] | None = None, variations: int = 4, temperature: float = 1.0,
+                top_p: float = 0.95, controls: Controls = Controls(), seed: int | None = None,
+                top_k: int = 0, max_notes: int = 32) -> Iterator[GenerationUpdate]:
+    """Write bars `first_bar`..`last_bar` (inclusive, as the app numbers them) of the tracks of
+    `track_indices` (all when None) anew, conditioned on the bars before and after. Every note
+    outside those bars and tracks is kept as the very same object; notes that begin inside them
+    are replaced. Yields notes as they are decoded, then `variations` takes."""
+    from desktop_app.ml.models.arcnn_track import bars_region
+    from desktop_app.music.timing import tick_to_step
+
+    grid = _song_grid(song, last_bar + 2)
+    tracks = list(range(grid.n_voices)) if track_indices is None else sorted(set(track_indices))
+    region = bars_region(song, first_bar, last_bar)
+    lines = grid.lines
+    masked_bars = [i for i in range(len(lines) - 1) if region.start <= lines[i] < region.stop]
+    if not masked_bars:
+        raise ValueError(f"bars {first_bar}-{last_bar} lie outside the song")
+    while len(grid.bars) < masked_bars[-1] + 1:
+        i = len(grid.bars)
+        grid.bars.append(T.TokenBar(int(lines[i]), int(lines[i + 1] - lines[i]),
+                                    [T.Slot(v, 0, 0) for v in range(grid.n_voices)]))
+    density, polyphony = _level(controls.density), _level(controls.polyphony)
+    for i in masked_bars:  # the masked slots' heads: the composer's levels, else what was there
+        for slot in grid.bars[i].slots:
+            if slot.voice in tracks:
+                slot.density = density if density is not None else _usual_level(grid, slot, "density")
+                slot.polyphony = polyphony if polyphony is not None else _usual_level(grid, slot, "polyphony")
+    # Context: as many bars around the gap as fit with room for the fills.
+    size = _model(net).config.block_size
+    per_slot = max((len(s.tokens) + 3 for bar in grid.bars for s in bar.slots), default=8)
+    budget = min(len(masked_bars) * len(tracks) * (per_slot + 2), size // 2)
+    lo, hi = masked_bars[0], masked_bars[-1] + 1
+    masked = {(b, v) for b in masked_bars for v in tracks}
+
+    def prompt_for(a: int, z: int) -> list[int]:
+        window = grid.bars[a:z]
+        return T.infill_sequence(window, {(b - a, v) for b, v in masked}, span=controls.pitch_range, fills=False)
+
+    if len(prompt_for(lo, hi)) + budget > size:
+        raise ValueError(f"bars {first_bar}-{last_bar} are too many to fill at once for this model; fill fewer")
+    while True:
+        grown = False
+        for a, z in ((lo - 1, hi), (lo, hi + 1)):
+            if 0 <= a and z <= len(grid.bars) and len(prompt_for(a, z)) + budget <= size:
+                lo, hi, grown = a, z, True
+        if not grown:
+            break
+    plan = [_Segment([T.FILL] + grid.bars[b].slots[v].head(), b - lo, v, grid.bars[b].length, False, T.FILL_END, False)
+            for b in masked_bars for v in tracks]
+    starts = tick_to_step(np.array([n.start for t in tracks for n in song.tracks[t].notes], dtype=np.int64), song.ppq)
+    removed, k = set(), 0
+    for t in tracks:
+        for i, _note in enumerate(song.tracks[t].notes):
+            if region.start <= starts[k] < region.stop:
+                removed.add((t, i))
+            k += 1
+    bar_starts = lines[lo:hi]
+    yield from _stream(net, config, grid, prompt_for(lo, hi), plan, bar_starts, variations, temperature, top_k,
+                       top_p, seed, False, tracks, removed, max_notes)
+
+
+def _usual_level(grid: _SongGrid, slot: T.Slot, kind: str) -> int:
+    """A masked slot's level when the composer gives none: the slot's own when it holds notes,
+    else the most common level of that voice's slots that do."""
+    if slot.tokens:
+        return getattr(slot, kind)
+    levels = [getattr(bar.slots[slot.voice], kind) for bar in grid.bars if bar.slots[slot.voice].tokens]
+    return int(np.bincount(levels).argmax()) if levels else 1
+
+
+def last_update(updates: Iterator[GenerationUpdate]) -> GenerationUpdate:
+    """Run a generation to its end and return the final update (the takes)."""
+    update = GenerationUpdate()
+    for update in updates:
+        pass
+    return update
