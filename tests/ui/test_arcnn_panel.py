@@ -273,7 +273,19 @@ def test_a_bad_seed_is_refused_in_one_line(qtbot, window):
     panel = open_panel(qtbot, window, seed="twelve")
     click(qtbot, panel.run_button)
     assert not panel.running
-    assert panel.status.text() == "Seed 'twelve': a whole number, or blank for a random one."
+    assert panel.status.text() == "Seed 'twelve': a whole number (0 or more), or blank for a random one."
+
+
+def test_a_run_that_can_edit_nothing_leaves_no_take(qtbot, window):
+    panel = open_panel(qtbot, window)
+    doc = window.document
+    low = Note(30, 0, PPQ, 80)  # below the model's pitches
+    doc.apply("Add note", doc.song.with_track(0, doc.song.tracks[0].with_notes(MELODY + (low,))))
+    doc.select({len(MELODY)})
+    panel.selection_only.setChecked(True)
+    assert run_to_end(qtbot, panel) == ["finished"]
+    assert window.takes.takes == [] and "no edits" in panel.status.text()
+    assert doc.undo_stack.count() == 1
 
 
 def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(qtbot, make_window, tmp_path):

@@ -316,8 +316,8 @@ class ArcnnPanel(QWidget):
     def knobs(self) -> Knobs:
         """The knobs as set; a blank seed draws one now, so the take can say which it was."""
         text = self.seed_edit.text().strip()
-        if text and not text.lstrip("-").isdigit():
-            raise ValueError(f"seed {text!r}: a whole number, or blank for a random one")
+        if text and not text.isdigit():
+            raise ValueError(f"seed {text!r}: a whole number (0 or more), or blank for a random one")
         seed = int(text) if text else random.randrange(2**31)
         return Knobs(self.iterations.value(), self.max_remove.value() / 100, self.max_add.value(), self.risk.value(),
                      seed)
@@ -437,6 +437,10 @@ class ArcnnPanel(QWidget):
     def _finished(self, state: LiveState, seed_song: Song, knobs: Knobs) -> None:
         base, track = self._run_base, self._run_track
         self._end_job()
+        if state.events == 0:
+            self._ended("finished", "The model made no edits: the region holds no cell it may change, or the "
+                                    "caps allow none.")
+            return
         song = seed_song.with_track(track, seed_song.tracks[track].with_notes(state.notes))
         take = self.takes.add(base, song, track, knobs.describe())
         changes = take.changes()

@@ -17,7 +17,7 @@ ADDED_COLOUR = QColor("#22c55e")  # a take's new notes: filled green
 REMOVED_COLOUR = QColor("#ef4444")  # notes a take removes: a red outline over the note
 HEAT_ADD_COLOUR = QColor("#22d3ee")  # heat on an empty cell: "add here" (cyan)
 HEAT_REMOVE_COLOUR = QColor("#f0abfc")  # heat on a sounding cell: "remove this" (light magenta)
-HEAT_MAX_ALPHA = 210
+HEAT_MAX_ALPHA = 160  # the notes under the hottest cells still show
 
 
 class OverlayLayer(QObject):
