@@ -46,6 +46,18 @@ class Dialogs:
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_stop_training(self) -> bool:
+        """Closing while a model trains: stop the run (it saves a checkpoint) and close?"""
+        answer = QMessageBox.question(
+            self._parent,
+            "Training in progress",
+            "A model is training. Stop it and close?\nIts checkpoint is saved; Resume Run… in the Training panel "
+            "goes on from it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.critical(self._parent, title, text)
 

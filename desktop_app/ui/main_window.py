@@ -168,6 +168,11 @@ class MainWindow(QMainWindow):
         self._add_dock("arcnn", "AR-CNN", self.arcnn_panel, Qt.DockWidgetArea.RightDockWidgetArea, False)
         self.arcnn_panel.run_action.triggered.connect(self.docks["arcnn"].show)
         self.addActions([self.arcnn_panel.run_action, self.arcnn_panel.heat_action])
+        self.dataset_view = self.training_panel = None  # built when one of their docks is first shown
+        for name, title in (("dataset", "Dataset"), ("training", "Training")):
+            dock = self._add_dock(name, title, QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea, False)
+            dock.visibilityChanged.connect(lambda visible: visible and self.model_views())
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["training"])
         for name, title, area, shown, note in PLACEHOLDER_DOCKS:
             placeholder = QLabel(note, self)
             placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -245,6 +250,8 @@ class MainWindow(QMainWindow):
         models_menu = bar.addMenu("&Models")
         models_menu.addActions([self.docks["arcnn"].toggleViewAction(), self.arcnn_panel.run_action,
                                 self.arcnn_panel.heat_action])
+        models_menu.addSeparator()
+        models_menu.addActions([self.docks["dataset"].toggleViewAction(), self.docks["training"].toggleViewAction()])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.transport_toolbar.toggleViewAction())
         for dock in self.docks.values():
@@ -276,6 +283,32 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    def model_views(self):
+        """The dataset view and the training panel, built the first time one of their docks is shown
+        (pyqtgraph and the models load then, not at start-up)."""
+        if self.dataset_view is None:
+            from desktop_app.ui.models.dataset_view import DatasetView
+            from desktop_app.ui.models.training_panel import TrainingPanel
+
+            self.dataset_view = DatasetView(self.runner, self)
+            self.training_panel = TrainingPanel(self.runner, self.settings, self, pieces_for=self.dataset_view.pieces_of)
+            for view in (self.dataset_view, self.training_panel):
+                view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            self.dataset_view.pieceActivated.connect(lambda path: self.open_file(Path(path)))
+            self.dataset_view.datasetChanged.connect(
+                lambda _d: self.training_panel.refresh_datasets(select=self.dataset_view.built_as))
+            self.training_panel.useInEditor.connect(self._use_in_editor)
+            self.docks["dataset"].setWidget(self.dataset_view)
+            self.docks["training"].setWidget(self.training_panel)
+            docks = [self.docks["dataset"], self.docks["training"]]
+            self.resizeDocks(docks, [self.height() // 2] * 2, Qt.Orientation.Vertical)  # room for the plots
+        return self.dataset_view, self.training_panel
+
+    def _use_in_editor(self, model: str, checkpoint: str) -> None:
+        """A trained model chosen in the training panel: its editor panel loads it now."""
+        if model == "arcnn":
+            self.arcnn_panel.load_checkpoint(Path(checkpoint), remember=True)
 
     # ----- views follow the document ------------------------------------------------------
 
@@ -588,6 +621,9 @@ class MainWindow(QMainWindow):
             self.open_file(Path(paths[0]))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.runner.training_active and not self.dialogs.ask_stop_training():
+            event.ignore()
+            return
         if not self.maybe_save():
             event.ignore()
             return

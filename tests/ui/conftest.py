@@ -21,6 +21,8 @@ class ScriptedDialogs:
         self.errors: list[tuple[str, str]] = []
         self.asked_save: list[str] = []
         self.asked_restore: list[str] = []
+        self.stop_training = True
+        self.asked_stop_training = 0
 
     def ask_save_changes(self, name: str) -> SaveChoice:
         self.asked_save.append(name)
@@ -29,6 +31,10 @@ class ScriptedDialogs:
     def ask_restore(self, description: str) -> bool:
         self.asked_restore.append(description)
         return self.restore
+
+    def ask_stop_training(self) -> bool:
+        self.asked_stop_training += 1
+        return self.stop_training
 
     def error(self, title: str, text: str) -> None:
         self.errors.append((title, text))

@@ -122,7 +122,8 @@ def test_an_outlier_shows_its_reason_and_a_click_excludes_it(qtbot, view):
     assert f"{len(MELODIES) - 1} pieces" in view.counts.text() and "1 excluded" in view.counts.text()
     assert f"{NOTES - len(MELODIES['rumble'])} notes" in view.counts.text()
     assert "excluded: extreme range" in table_column(view.pieces, "Outlier")["rumble.mid"]
-    train, valid = view.split_pieces()
+    assert view.pieces_of("other") is None
+    train, valid = view.pieces_of("tunes")
     assert "rumble.mid" not in {p.name for p in train + valid}
     assert view.outliers.item(0, 0).checkState() == Qt.CheckState.Checked
 
@@ -173,3 +174,25 @@ def test_cancel_stops_a_build(qtbot, view, folder, monkeypatch):
     assert "cancelled" in said.args[0]
     assert len(started) < len(MELODIES) and view.dataset is None
     assert not view.cancel_button.isEnabled()
+
+
+def test_in_the_window_a_double_clicked_piece_opens_in_the_piano_roll(qtbot, window, folder):
+    menus = {a.text().replace("&", ""): a.menu() for a in window.menuBar().actions()}
+    for menu in ("Models", "View"):
+        assert {"Dataset", "Training"} <= {a.text() for a in menus[menu].actions()}
+    assert window.dataset_view is None  # built when its dock is first shown
+    menus["View"].actions()[[a.text() for a in menus["View"].actions()].index("Dataset")].trigger()
+    view = window.dataset_view
+    assert view is not None and window.docks["dataset"].widget() is view
+    view.choose_folder = lambda start: str(folder)
+    qtbot.waitUntil(lambda: view.add_button.height() > 0)  # the dock is laid out
+    build_by_clicks(qtbot, view)
+    assert window.training_panel.data_box.currentText() == "tunes"  # the training panel offers what was built
+    view.tabs.setCurrentIndex(1)
+    table = view.pieces
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "delta.mid")
+    double_click(qtbot, table.viewport(), table.visualItemRect(table.item(row, 0)).center())
+    qtbot.waitUntil(lambda: window.loading is None and window.document.song.note_count == len(MELODIES["delta"]),
+                    timeout=30_000)
+    pitches = [n.pitch for t in window.document.song.tracks for n in t.notes]
+    assert sorted(pitches) == sorted(MELODIES["delta"])

@@ -230,3 +230,24 @@ def test_the_evaluation_view_shows_each_music_metric_beside_the_data(qtbot):
     assert [b.opts["height"][0] for b in view.bars["pitch_classes_used"]] == [6.5, 9.0, 7.0]
     assert "0.8000" in view.plots["pitch_classes_used"].plotItem.titleLabel.text
     assert view.samples.item(0, 0).text() == "cell_f1_after" and view.samples.rowCount() == 2
+
+
+def test_closing_the_window_while_training_asks_then_stops_the_run_cleanly(qtbot, window, tunes, tmp_path):
+    window.docks["training"].show()
+    panel = window.training_panel
+    qtbot.waitUntil(lambda: "tiny" in panel.presets and panel.start_button.height() > 0, timeout=60_000)
+    fill_form(qtbot, panel, tunes, steps=100_000, out=tmp_path / "run")
+    click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: len(panel.curves.points.get("train/loss", ([], []))[0]) >= 3, timeout=120_000)
+
+    window.dialogs.stop_training = False
+    window.close()
+    assert window.dialogs.asked_stop_training == 1
+    assert window.isVisible() and panel.process.status == "running"  # "No": the window stays, training goes on
+
+    window.dialogs.stop_training = True
+    window.close()
+    assert window.dialogs.asked_stop_training == 2 and not window.isVisible()
+    assert panel.process.status == "finished" and panel.process.result["stopped"]
+    step = panel.process.result["step"]
+    assert latest_checkpoint(tmp_path / "run").name == f"step-{step:07d}"  # stopped cleanly: its checkpoint is whole

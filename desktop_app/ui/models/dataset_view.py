@@ -18,7 +18,7 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from desktop_app.ml.progress import format_seconds
@@ -81,6 +81,7 @@ class DatasetView(QWidget):
         self.choose_folder = choose_folder or (
             lambda start: QFileDialog.getExistingDirectory(self, "Add a folder of MIDI or MusicXML files", start))
         self.dataset = None  # the Dataset shown, exclusions applied
+        self.built_as = ""  # what it was built from: a dataset's name or a folder
         self.stats: dict | None = None
         self.job: Job | None = None
         self._build_widgets()
@@ -91,7 +92,7 @@ class DatasetView(QWidget):
     def _build_widgets(self) -> None:
         self.source = QComboBox(self)
         self.source.setEditable(True)  # a folder path may be typed too
-        self.source.setMinimumContentsLength(16)
+        self.source.setMinimumContentsLength(10)
         self.source.setToolTip("A built-in dataset, a registered folder, or a folder path")
         self.add_button = QPushButton("Add Folder…", self)
         self.add_button.setToolTip("Register a folder of MIDI and MusicXML files as a dataset")
@@ -103,12 +104,10 @@ class DatasetView(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(220)
         self.progress.setVisible(False)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Dataset:", self))
         top.addWidget(self.source, 1)
-        for widget in (self.add_button, self.build_button, self.cancel_button, self.progress):
+        for widget in (self.add_button, self.build_button, self.cancel_button):
             top.addWidget(widget)
 
         self.counts = QLabel("Choose a dataset and press Build.", self)
@@ -121,7 +120,7 @@ class DatasetView(QWidget):
         grid = QGridLayout(histograms)
         grid.setContentsMargins(0, 0, 0, 0)
         for i, (name, (title, _)) in enumerate(HISTOGRAMS.items()):
-            plot = make_plot(title, histograms)
+            plot = make_plot(title, histograms, height=130)
             plot.setMouseEnabled(x=False, y=False)
             self.plots[name] = plot
             grid.addWidget(plot, i // 4, i % 4)
@@ -142,13 +141,17 @@ class DatasetView(QWidget):
             table.cellDoubleClicked.connect(lambda row, _col, t=table: self._open_row(t, row))
         self.outliers.itemChanged.connect(self._outlier_toggled)
 
+        scroll = QScrollArea(self)  # the dock may be small: the plots scroll rather than squeeze
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(histograms)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(histograms, "Histograms")
+        self.tabs.addTab(scroll, "Histograms")
         self.tabs.addTab(self.pieces, "Pieces")
         self.tabs.addTab(self.outliers, "Outliers")
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.progress)
         layout.addWidget(self.counts)
         layout.addWidget(self.splits)
         layout.addWidget(self.tabs, 1)
@@ -194,7 +197,7 @@ class DatasetView(QWidget):
             self.job.cancel()
         job = Job("dataset", f"Build {name}", lambda ctx: build_dataset(name, ctx), self)
         job.progress.connect(self._progress)
-        job.finished.connect(lambda result, j=job: self._built(j, result))
+        job.finished.connect(lambda result, j=job: self._built(j, result, name))
         job.failed.connect(lambda reason, j=job: self._ended(j, f"Cannot build {name}: {reason}"))
         job.cancelled.connect(lambda j=job: self._ended(j, f"Building {name} was cancelled; what was parsed is cached."))
         for signal in (job.finished, job.failed, job.cancelled):
@@ -226,10 +229,12 @@ class DatasetView(QWidget):
         self.counts.setText(text)
         self._say(text)
 
-    def _built(self, job: Job, result: tuple) -> None:
+    def _built(self, job: Job, result: tuple, built_as: str | None = None) -> None:
         if job is not self.job:
             return
         self._ended(job, "")
+        if built_as is not None:
+            self.built_as = built_as
         dataset, stats = result
         self.show_dataset(dataset, stats)
 
@@ -367,9 +372,10 @@ class DatasetView(QWidget):
         else:
             self.pieceActivated.emit(str(path))
 
-    def split_pieces(self) -> tuple[list, list] | None:
-        """The training and validation pieces of the dataset shown, exclusions applied."""
-        if self.dataset is None:
+    def pieces_of(self, name: str) -> tuple[list, list] | None:
+        """The training and validation pieces of dataset `name`, with the exclusions chosen here,
+        when it is the one shown (the training panel trains on them); else None."""
+        if self.dataset is None or name not in (self.built_as, self.dataset.root):
             return None
         return self.dataset.split("train"), self.dataset.split("valid")
 

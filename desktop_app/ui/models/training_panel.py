@@ -18,7 +18,7 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
-    QSpinBox, QTabWidget, QToolButton, QVBoxLayout, QWidget,
+    QScrollArea, QSpinBox, QTabWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
 from desktop_app.ml.progress import format_seconds
@@ -177,8 +177,10 @@ class TrainingPanel(QWidget):
         for button in (self.start_button, self.pause_button, self.stop_button, self.resume_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        buttons.addWidget(self.evaluate_button)
-        buttons.addWidget(self.use_button)
+        results = QHBoxLayout()
+        results.addWidget(self.evaluate_button)
+        results.addWidget(self.use_button)
+        results.addStretch(1)
 
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1)
@@ -194,18 +196,28 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.curves, "Curves")
         self.tabs.addTab(self.evaluation, "Evaluation")
 
-        left = QVBoxLayout()
+        settings = QWidget(self)
+        left = QVBoxLayout(settings)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addLayout(form)
+        left.addLayout(results)
         left.addStretch(1)
-        top = QHBoxLayout()
-        top.addLayout(left)
+        scroll = QScrollArea(self)  # the dock may be small: the settings scroll rather than squeeze
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(settings)
+        scroll.setMinimumWidth(180)
+        scroll.setMaximumWidth(settings.sizeHint().width() + 24)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         right = QVBoxLayout()
-        right.addLayout(buttons)
         right.addWidget(self.progress)
         right.addWidget(self.status)
         right.addWidget(self.tabs, 1)
-        top.addLayout(right, 1)
-        self.setLayout(top)
+        body = QHBoxLayout()
+        body.addWidget(scroll)
+        body.addLayout(right, 1)
+        outer = QVBoxLayout(self)
+        outer.addLayout(buttons)
+        outer.addLayout(body, 1)
 
     def _spin(self, low: int, high: int, value: int) -> QSpinBox:
         box = QSpinBox(self)
