@@ -4,7 +4,6 @@ pitches sound at the next step. It trains in seconds and exercises everything mo
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from desktop_app.ml.data.convert import piece_id
 from desktop_app.ml.data.piece import Piece
 
 
@@ -124,6 +124,6 @@ def demo_pieces(n: int = 12, seed: int = 0) -> list[Piece]:
                 step += length
         array = np.array(sorted(notes, key=lambda n: (n[2], n[0], n[1])), dtype=np.int32)
         downbeats = np.arange(0, step + 16, 16, dtype=np.int32)
-        pieces.append(Piece(id=hashlib.sha1(array.tobytes()).hexdigest()[:16], name=f"demo {i}", source="demo",
+        pieces.append(Piece(id=piece_id(array), name=f"demo {i}", source="demo",
                             notes=array, downbeats=downbeats, voice_names=("melody", "bass")))
     return pieces
