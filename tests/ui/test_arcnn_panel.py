@@ -325,3 +325,15 @@ def test_a_seed_longer_than_the_window_is_edited_window_by_window(qtbot, window)
     changes = window.takes.takes[0].changes()
     bars = {(n.start // (4 * PPQ)) + 1 for n in changes.added + changes.removed}
     assert {1, 6} <= bars, f"edits reach the first and the last window, got bars {sorted(bars)}"
+
+
+def test_the_run_shortcut_and_the_heat_shortcut_work_from_the_window(qtbot, window):
+    panel = open_panel(qtbot, window)
+    window.docks["arcnn"].hide()
+    activate(qtbot, window)
+    with qtbot.waitSignal(panel.runEnded, timeout=RUN_MS):
+        qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.docks["arcnn"].isVisible(), "running opens the panel, where the take is"
+    assert len(window.takes.takes) == 1
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.piano_roll.area.layers[0].visible
