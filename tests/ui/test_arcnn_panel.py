@@ -80,8 +80,8 @@ def click(qtbot, widget) -> None:
 
 def click_take(qtbot, panel, row: int) -> None:
     """Click row `row` of the takes list (0 is the original)."""
-    rect = panel.take_list.visualItemRect(panel.take_list.item(row))
-    qtbot.mouseClick(panel.take_list.viewport(), Left, pos=rect.center())
+    rect = panel.takes_view.list.visualItemRect(panel.takes_view.list.item(row))
+    qtbot.mouseClick(panel.takes_view.list.viewport(), Left, pos=rect.center())
 
 
 def run_to_end(qtbot, panel, button=None) -> list:
@@ -101,13 +101,13 @@ def test_a_run_with_clicks_changes_the_notes_and_undoes_in_one_step(qtbot, windo
     before = doc.song
     assert run_to_end(qtbot, panel) == ["finished"]
     assert doc.song is before and doc.undo_stack.count() == 0, "a run makes a take, not an edit"
-    assert panel.take_list.count() == 2 and panel.take_list.item(1).text() == "Take 1"
+    assert panel.takes_view.list.count() == 2 and panel.takes_view.list.item(1).text() == "Take 1"
     take = window.takes.takes[0]
     changes = take.changes()
     assert changes, "the model edited the track"
     click_take(qtbot, panel, 1)
     assert window.takes.active is take
-    click(qtbot, panel.accept_button)
+    click(qtbot, panel.takes_view.accept_button)
     assert doc.song.tracks[0].notes != before.tracks[0].notes
     assert set(doc.song.tracks[0].notes) == (set(MELODY) - set(changes.removed)) | set(changes.added)
     assert doc.song.tracks[1] is before.tracks[1]
@@ -115,7 +115,7 @@ def test_a_run_with_clicks_changes_the_notes_and_undoes_in_one_step(qtbot, windo
     activate(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.song is before
-    assert window.takes.takes == [] and panel.take_list.count() == 1
+    assert window.takes.takes == [] and panel.takes_view.list.count() == 1
 
 
 def test_edit_events_are_drawn_into_the_roll_while_the_model_runs(qtbot, window):
@@ -146,7 +146,7 @@ def test_cancel_keeps_nothing(qtbot, window):
         click(qtbot, panel.cancel_button)
     assert ended.args == ["cancelled"]
     assert doc.song is before and doc.undo_stack.count() == 0 and not doc.dirty
-    assert window.takes.takes == [] and panel.take_list.count() == 1
+    assert window.takes.takes == [] and panel.takes_view.list.count() == 1
     layer = window.piano_roll.area.layers[1]
     assert layer.added == () and layer.removed == ()
     assert window.playback.audition_song is None
@@ -168,7 +168,7 @@ def test_again_runs_on_the_previous_output(qtbot, window):
     assert second.song.tracks[0].notes != edit_song(original, 0, net, knobs).tracks[0].notes
     assert second.base is original, "its changes are drawn against the song"
     click_take(qtbot, panel, 2)
-    click(qtbot, panel.accept_button)
+    click(qtbot, panel.takes_view.accept_button)
     assert doc.song.tracks[0].notes == second.song.tracks[0].notes and doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert doc.song is original
@@ -188,9 +188,9 @@ def test_auditioning_takes_a_b_then_discarding_leaves_the_song(qtbot, window):
     click_take(qtbot, panel, 0)
     assert window.playback.audition_song is None
     click_take(qtbot, panel, 1)
-    click(qtbot, panel.discard_button)
+    click(qtbot, panel.takes_view.discard_button)
     click_take(qtbot, panel, 1)
-    click(qtbot, panel.discard_button)
+    click(qtbot, panel.takes_view.discard_button)
     assert window.takes.takes == [] and doc.song is before and doc.undo_stack.count() == 0
     assert window.playback.audition_song is None
 

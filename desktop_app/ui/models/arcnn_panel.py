@@ -22,15 +22,15 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QCheckBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+    QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from desktop_app.music.song import Song
 from desktop_app.music.timing import MODEL_STEPS_PER_BEAT, BarBeat, step_to_tick, tick_to_step
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
-from desktop_app.ui.models.takes import Take, TakeDisplay, Takes, note_changes
+from desktop_app.ui.models.takes import TakeDisplay, Takes, TakesList, note_changes
 from desktop_app.ui.piano_roll.overlays import HeatLayer, HeatMap
 from desktop_app.ui.piano_roll.viewport import RollViewport
 from desktop_app.ui.settings import AppSettings
@@ -146,10 +146,9 @@ class ArcnnPanel(QWidget):
         self._build()
         document.songChanged.connect(self._song_changed)
         document.selectionChanged.connect(self.schedule_heat)  # another track, or a region to show
-        takes.changed.connect(self._fill_takes)
+        takes.changed.connect(self._update_buttons)
         takes.activeChanged.connect(self._active_take_changed)
         viewport.changed.connect(self._viewport_changed)
-        self._fill_takes()
         self._update_buttons()
         self.find_model()
 
@@ -221,21 +220,8 @@ class ArcnnPanel(QWidget):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
 
-        layout.addWidget(QLabel("Takes (click to audition)", self))
-        self.take_list = QListWidget(self)
-        self.take_list.currentRowChanged.connect(self._take_clicked)
-        layout.addWidget(self.take_list)
-        take_buttons = QHBoxLayout()
-        self.accept_button = QPushButton("Accept", self)
-        self.accept_button.setToolTip("Put the auditioned take into the song (one undo step)")
-        self.accept_button.clicked.connect(lambda: self.takes.accept())
-        self.discard_button = QPushButton("Discard", self)
-        self.discard_button.setToolTip("Forget the auditioned take; the song stays as it is")
-        self.discard_button.clicked.connect(lambda: self.takes.discard())
-        take_buttons.addWidget(self.accept_button)
-        take_buttons.addWidget(self.discard_button)
-        layout.addLayout(take_buttons)
-        layout.addStretch(1)
+        self.takes_view = TakesList(self.takes, self)
+        layout.addWidget(self.takes_view, 1)
 
     def _spin(self, low: int, high: int, value: int, suffix: str, tip: str) -> QSpinBox:
         box = QSpinBox(self, minimum=low, maximum=high, value=value, suffix=suffix)
@@ -468,37 +454,9 @@ class ArcnnPanel(QWidget):
 
     # ----- takes --------------------------------------------------------------------------
 
-    def _fill_takes(self) -> None:
-        self.take_list.blockSignals(True)
-        self.take_list.clear()
-        original = QListWidgetItem("Original")
-        original.setToolTip("The song as it is, without any take")
-        self.take_list.addItem(original)
-        for take in self.takes.takes:
-            item = QListWidgetItem(take.name)
-            changes = take.changes()
-            item.setToolTip(f"{take.source}\n{len(changes.added)} added, {len(changes.removed)} removed")
-            self.take_list.addItem(item)
-        self.take_list.blockSignals(False)
-        self._active_take_changed()
-
     def _active_take_changed(self) -> None:
-        active = self.takes.active
-        row = 0 if active is None else self.takes.takes.index(active) + 1
-        if self.take_list.currentRow() != row:
-            self.take_list.blockSignals(True)
-            self.take_list.setCurrentRow(row)
-            self.take_list.blockSignals(False)
         self._update_buttons()
         self.schedule_heat()
-
-    def _take_clicked(self, row: int) -> None:
-        takes = self.takes.takes
-        self.takes.audition(takes[row - 1] if 0 < row <= len(takes) else None)
-
-    def take_row(self, take: Take | None) -> int:
-        """The list row of `take` (0 is the original)."""
-        return 0 if take is None else self.takes.takes.index(take) + 1
 
     def _update_buttons(self) -> None:
         has_model, running = self.net is not None, self.running
@@ -506,9 +464,7 @@ class ArcnnPanel(QWidget):
         self.run_action.setEnabled(has_model and not running)
         self.again_button.setEnabled(has_model and not running and bool(self.takes.takes))
         self.cancel_button.setEnabled(running)
-        active = self.takes.active is not None
-        self.accept_button.setEnabled(active and not running)
-        self.discard_button.setEnabled(active and not running)
+        self.takes_view.set_busy(running)
 
     def _song_changed(self) -> None:
         """A new document drops the takes and stops a run; any change refreshes the heat map."""

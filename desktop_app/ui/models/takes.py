@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app.music.note import Note
 from desktop_app.music.song import Song
@@ -188,3 +189,65 @@ class TakeDisplay(QObject):
         before = document.tracks[take.track].notes if take.track < len(document.tracks) else ()
         changes = note_changes(before, song.tracks[take.track].notes)
         self.layer.set_changes(changes.added, changes.removed)
+
+
+class TakesList(QWidget):
+    """The takes as a list under "Original" (click one to audition it, A/B), with Accept and
+    Discard; a model panel embeds it and calls `set_busy` while its model runs."""
+
+    def __init__(self, takes: Takes, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.takes = takes
+        self.busy = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Takes (click to audition)", self))
+        self.list = QListWidget(self)
+        self.list.currentRowChanged.connect(self._clicked)
+        layout.addWidget(self.list)
+        buttons = QHBoxLayout()
+        self.accept_button = QPushButton("Accept", self)
+        self.accept_button.setToolTip("Put the auditioned take into the song (one undo step)")
+        self.accept_button.clicked.connect(lambda: takes.accept())
+        self.discard_button = QPushButton("Discard", self)
+        self.discard_button.setToolTip("Forget the auditioned take; the song stays as it is")
+        self.discard_button.clicked.connect(lambda: takes.discard())
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.discard_button)
+        layout.addLayout(buttons)
+        takes.changed.connect(self._fill)
+        takes.activeChanged.connect(self._show_active)
+        self._fill()
+
+    def set_busy(self, busy: bool) -> None:
+        """While a model runs, a take can be auditioned but not accepted or discarded."""
+        self.busy = busy
+        self._show_active()
+
+    def _fill(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        original = QListWidgetItem("Original")
+        original.setToolTip("The song as it is, without any take")
+        self.list.addItem(original)
+        for take in self.takes.takes:
+            item = QListWidgetItem(take.name)
+            changes = take.changes()
+            item.setToolTip(f"{take.source}\n{len(changes.added)} notes added, {len(changes.removed)} removed")
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self._show_active()
+
+    def _show_active(self) -> None:
+        active = self.takes.active
+        row = 0 if active is None else self.takes.takes.index(active) + 1
+        if self.list.currentRow() != row:
+            self.list.blockSignals(True)
+            self.list.setCurrentRow(row)
+            self.list.blockSignals(False)
+        self.accept_button.setEnabled(active is not None and not self.busy)
+        self.discard_button.setEnabled(active is not None and not self.busy)
+
+    def _clicked(self, row: int) -> None:
+        takes = self.takes.takes
+        self.takes.audition(takes[row - 1] if 0 < row <= len(takes) else None)
