@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 
 from desktop_app.ml.checkpoints import best_directory, latest_checkpoint
 from desktop_app.ml.data import load_dataset

@@ -158,7 +158,7 @@ class TrainingCurves(QWidget):
             plot = self.loss_plot
         else:
             colour = self._metric_colours.setdefault(
-                metric, TRACK_COLOURS[(len(self._metric_colours) + 2) % len(TRACK_COLOURS)])
+                metric, TRACK_COLOURS[(len(self._metric_colours) + 3) % len(TRACK_COLOURS)])
             plot = self.metric_plot
         if split == "valid":
             return plot, {"pen": pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine), "symbol": "o",

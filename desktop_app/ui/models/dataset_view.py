@@ -34,6 +34,7 @@ HISTOGRAMS = {
     "polyphony": ("Polyphony (notes sounding)", "polyphony"),
     "key": ("Key", None),
     "tempo_bpm": ("Tempo (BPM)", "tempo_bpm"),
+    "bars_per_piece": ("Bars per piece", "bars_per_piece"),
 }
 PIECE_COLUMNS = ("Piece", "Split", "Notes", "Bars", "Voices", "Key", "Meter", "Outlier")
 OUTLIER_COLUMNS = ("Exclude", "Piece", "Reason")
@@ -58,6 +59,16 @@ def with_exclusions(dataset, excluded: set[str]):
     outliers = [replace(o, excluded=o.name in excluded) for o in dataset.outliers]
     return Dataset(dataset.name, dataset.root, dataset.all_pieces, dataset.failures, outliers, dataset.exclude,
                    dataset.rules)
+
+
+def _bars_per_piece(stats: dict) -> dict[str, list]:
+    """A histogram of the pieces' lengths in bars, from the per-piece rows (pieces kept for training)."""
+    bars = [p["bars"] for p in stats["per_piece"] if not p["excluded"]]
+    top = max(bars, default=0)
+    counts = [0] * (top + 1)
+    for b in bars:
+        counts[b] += 1
+    return {"bins": list(range(top + 1)), "counts": counts}
 
 
 def _number_item(value: int) -> QTableWidgetItem:
@@ -256,7 +267,7 @@ class DatasetView(QWidget):
 
     def _show_histograms(self, stats: dict) -> None:
         for name, (title, summary_name) in HISTOGRAMS.items():
-            hist = stats["histograms"][name]
+            hist = stats["histograms"].get(name) or _bars_per_piece(stats)
             plot = self.plots[name]
             if "edges" in hist:  # tempo: bins between edges
                 edges = hist["edges"]

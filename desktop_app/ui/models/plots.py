@@ -34,7 +34,7 @@ def set_bars(plot: pg.PlotWidget, x: Sequence[float], heights: Sequence[float], 
     plot.addItem(item)
     axis = plot.getAxis("bottom")
     if labels is not None:
-        step = max(1, len(labels) // 16)  # leave room between names when there are many
+        step = -(-len(labels) // 12)  # at most 12 names, so that they never overlap
         axis.setTicks([[(x[i], str(labels[i])) for i in range(0, len(labels), step)]])
     else:
         axis.setTicks(None)
