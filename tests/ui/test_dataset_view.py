@@ -62,10 +62,18 @@ def build_by_clicks(qtbot, view: DatasetView) -> None:
         qtbot.mouseClick(view.add_button, Qt.MouseButton.LeftButton)
 
 
-def table_column(table, name: str, columns=PIECE_COLUMNS) -> dict[str, str]:
-    """Piece name -> the text in column `name`, for every row."""
-    col = columns.index(name)
-    return {table.item(r, 0).text(): table.item(r, col).text() for r in range(table.rowCount())}
+def table_column(view: DatasetView, name: str) -> dict[str, str]:
+    """Piece name -> what the pieces table shows in column `name`, for every row."""
+    model, col = view.pieces.model(), PIECE_COLUMNS.index(name)
+    return {model.index(r, 0).data(): str(model.index(r, col).data()) for r in range(model.rowCount())}
+
+
+def piece_centre(view: DatasetView, name: str) -> QPoint:
+    """Where the pieces table shows the name of piece `name`."""
+    model = view.pieces.model()
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
+    view.pieces.scrollTo(model.index(row, 0))
+    return view.pieces.visualRect(model.index(row, 0)).center()
 
 
 def click_check(qtbot, table, row: int) -> None:
@@ -101,10 +109,20 @@ def test_adding_a_folder_builds_it_and_shows_counts_histograms_and_the_split(qtb
     # the split shown per piece is the dataset's split by piece, read independently here
     reference = load_dataset(str(folder))
     expected = {p.name: split_of_piece(p) for p in reference.all_pieces}
-    assert table_column(view.pieces, "Split") == expected
+    assert table_column(view, "Split") == expected
     for name, split in view.stats["splits"].items():
         assert f"{name} {split['pieces']} pieces" in view.splits.text()
     assert sum(s["pieces"] for s in view.stats["splits"].values()) == len(MELODIES)
+
+    # a click on a column's header sorts the pieces by it, numbers as numbers
+    view.tabs.setCurrentIndex(1)
+    header, col = view.pieces.horizontalHeader(), PIECE_COLUMNS.index("Notes")
+    qtbot.waitUntil(lambda: header.sectionSize(col) > 0)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(header.sectionViewportPosition(col) + header.sectionSize(col) // 2, header.height() // 2))
+    model = view.pieces.model()
+    notes = [model.index(r, col).data() for r in range(model.rowCount())]
+    assert notes == sorted(notes) and notes[-1] == max(len(p) for p in MELODIES.values())
 
 
 def test_an_outlier_shows_its_reason_and_a_click_excludes_it(qtbot, view):
@@ -114,14 +132,14 @@ def test_an_outlier_shows_its_reason_and_a_click_excludes_it(qtbot, view):
     assert names == ["rumble.mid"]
     assert "extreme range" in table.item(0, 2).text()
     assert table.item(0, 0).checkState() == Qt.CheckState.Unchecked  # an extreme range is kept unless asked
-    assert "kept: extreme range" in table_column(view.pieces, "Outlier")["rumble.mid"]
+    assert "kept: extreme range" in table_column(view, "Outlier")["rumble.mid"]
 
     view.tabs.setCurrentIndex(2)
     with qtbot.waitSignal(view.datasetChanged, timeout=30_000):
         click_check(qtbot, table, 0)
     assert f"{len(MELODIES) - 1} pieces" in view.counts.text() and "1 excluded" in view.counts.text()
     assert f"{NOTES - len(MELODIES['rumble'])} notes" in view.counts.text()
-    assert "excluded: extreme range" in table_column(view.pieces, "Outlier")["rumble.mid"]
+    assert "excluded: extreme range" in table_column(view, "Outlier")["rumble.mid"]
     assert view.pieces_of("other") is None
     train, valid = view.pieces_of("tunes")
     assert "rumble.mid" not in {p.name for p in train + valid}
@@ -135,11 +153,8 @@ def test_an_outlier_shows_its_reason_and_a_click_excludes_it(qtbot, view):
 def test_double_clicking_a_piece_asks_to_open_its_file(qtbot, view, folder):
     build_by_clicks(qtbot, view)
     view.tabs.setCurrentIndex(1)
-    table = view.pieces
-    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "gamma.mid")
-    rect = table.visualItemRect(table.item(row, 0))
     with qtbot.waitSignal(view.pieceActivated) as opened:
-        double_click(qtbot, table.viewport(), rect.center())
+        double_click(qtbot, view.pieces.viewport(), piece_centre(view, "gamma.mid"))
     assert Path(opened.args[0]) == folder / "gamma.mid"
 
 
@@ -148,7 +163,7 @@ def test_a_missing_folder_is_reported_in_one_line_and_nothing_is_shown(qtbot, vi
     with qtbot.waitSignal(view.message, timeout=30_000) as said:
         qtbot.mouseClick(view.build_button, Qt.MouseButton.LeftButton)
     assert "nowhere" in said.args[0] and "no such folder" in said.args[0]
-    assert view.dataset is None and view.pieces.rowCount() == 0
+    assert view.dataset is None and view.pieces.model().rowCount() == 0
     assert not view.progress.isVisible()
 
 
@@ -189,9 +204,7 @@ def test_in_the_window_a_double_clicked_piece_opens_in_the_piano_roll(qtbot, win
     build_by_clicks(qtbot, view)
     assert window.training_panel.data_box.currentText() == "tunes"  # the training panel offers what was built
     view.tabs.setCurrentIndex(1)
-    table = view.pieces
-    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "delta.mid")
-    double_click(qtbot, table.viewport(), table.visualItemRect(table.item(row, 0)).center())
+    double_click(qtbot, view.pieces.viewport(), piece_centre(view, "delta.mid"))
     qtbot.waitUntil(lambda: window.loading is None and window.document.song.note_count == len(MELODIES["delta"]),
                     timeout=30_000)
     pitches = [n.pitch for t in window.document.song.tracks for n in t.notes]

@@ -15,10 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QPushButton, QScrollArea, QTableView, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from desktop_app.ml.progress import format_seconds
@@ -71,10 +72,49 @@ def _bars_per_piece(stats: dict) -> dict[str, list]:
     return {"bins": list(range(top + 1)), "counts": counts}
 
 
-def _number_item(value: int) -> QTableWidgetItem:
-    item = QTableWidgetItem()
-    item.setData(Qt.ItemDataRole.DisplayRole, int(value))  # sorts as a number
-    return item
+class PiecesModel(QAbstractTableModel):
+    """Every piece of a dataset, one row each (a model, so that thousands of folk tunes show at once):
+    the name (its source file under UserRole), split, counts, key, meter and outlier note."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple] = []
+        self.sources: list[str] = []
+        self.excluded: list[bool] = []
+
+    def set_stats(self, stats: dict) -> None:
+        reasons = {o["name"]: o for o in stats["outliers"]}
+        self.beginResetModel()
+        self.rows, self.sources, self.excluded = [], [], []
+        for piece in stats["per_piece"]:
+            outlier = reasons.get(piece["name"])
+            note = (("excluded: " if outlier["excluded"] else "kept: ") + "; ".join(outlier["reasons"])) if outlier else ""
+            self.rows.append((piece["name"], piece["split"], piece["notes"], piece["bars"], piece["voices"],
+                              piece["key"] or "?", piece["meter"], note))
+            self.sources.append(piece["source"])
+            self.excluded.append(bool(piece["excluded"]))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(PIECE_COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return PIECE_COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows[row][col]  # numbers stay numbers, so they sort as numbers
+        if role in (Qt.ItemDataRole.UserRole, Qt.ItemDataRole.ToolTipRole) and col == 0:
+            return self.sources[row]
+        if role == Qt.ItemDataRole.ForegroundRole and self.excluded[row]:
+            return QColor(Qt.GlobalColor.gray)
+        return None
 
 
 class DatasetView(QWidget):
@@ -137,9 +177,16 @@ class DatasetView(QWidget):
             grid.addWidget(plot, i // 4, i % 4)
         self.bars: dict[str, object] = {}
 
-        self.pieces = QTableWidget(0, len(PIECE_COLUMNS), self)
-        self.pieces.setHorizontalHeaderLabels(PIECE_COLUMNS)
+        self.pieces_model = PiecesModel(self)
+        sorter = QSortFilterProxyModel(self)
+        sorter.setSourceModel(self.pieces_model)
+        self.pieces = QTableView(self)
+        self.pieces.setModel(sorter)
+        self.pieces.setSortingEnabled(True)
+        self.pieces.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # dataset order until a header is clicked
         self.pieces.setToolTip("Double-click a piece to open it in the piano roll")
+        self.pieces.doubleClicked.connect(lambda index: self._open_source(index.siblingAtColumn(0).data(
+            Qt.ItemDataRole.UserRole)))
         self.outliers = QTableWidget(0, len(OUTLIER_COLUMNS), self)
         self.outliers.setHorizontalHeaderLabels(OUTLIER_COLUMNS)
         self.outliers.setToolTip("Tick a piece to leave it out of training; double-click to open it")
@@ -149,7 +196,8 @@ class DatasetView(QWidget):
             table.verticalHeader().setVisible(False)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             table.horizontalHeader().setStretchLastSection(True)
-            table.cellDoubleClicked.connect(lambda row, _col, t=table: self._open_row(t, row))
+        self.outliers.cellDoubleClicked.connect(
+            lambda row, _col: self._open_source(self.outliers.item(row, 1).data(Qt.ItemDataRole.UserRole)))
         self.outliers.itemChanged.connect(self._outlier_toggled)
 
         scroll = QScrollArea(self)  # the dock may be small: the plots scroll rather than squeeze
@@ -261,7 +309,7 @@ class DatasetView(QWidget):
         self.splits.setText("Split by piece: " + " · ".join(
             f"{name} {split['pieces']} pieces ({split['notes']:,} notes)" for name, split in s["splits"].items()))
         self._show_histograms(s)
-        self._show_pieces(s)
+        self.pieces_model.set_stats(s)
         self._show_outliers(s)
         self.datasetChanged.emit(dataset)
 
@@ -286,28 +334,6 @@ class DatasetView(QWidget):
                 title = (f"{title}<br>mean {summary['mean']:.2f} · std {summary['std']:.2f} · "
                          f"IQR {summary['q1']:g}–{summary['q3']:g}")
             plot.setTitle(title, size="9pt")
-
-    def _show_pieces(self, stats: dict) -> None:
-        reasons = {o["name"]: o for o in stats["outliers"]}
-        table = self.pieces
-        table.setSortingEnabled(False)
-        table.setRowCount(len(stats["per_piece"]))
-        for row, piece in enumerate(stats["per_piece"]):
-            name = QTableWidgetItem(piece["name"])
-            name.setData(Qt.ItemDataRole.UserRole, piece["source"])
-            name.setToolTip(piece["source"])
-            outlier = reasons.get(piece["name"])
-            note = ""
-            if outlier:
-                note = ("excluded: " if outlier["excluded"] else "kept: ") + "; ".join(outlier["reasons"])
-            cells = [name, QTableWidgetItem(piece["split"]), _number_item(piece["notes"]), _number_item(piece["bars"]),
-                     _number_item(piece["voices"]), QTableWidgetItem(piece["key"] or "?"),
-                     QTableWidgetItem(piece["meter"]), QTableWidgetItem(note)]
-            for col, item in enumerate(cells):
-                if piece["excluded"]:
-                    item.setForeground(Qt.GlobalColor.gray)
-                table.setItem(row, col, item)
-        table.setSortingEnabled(True)
 
     def _show_outliers(self, stats: dict) -> None:
         sources = {p["name"]: p["source"] for p in stats["per_piece"]}
@@ -367,10 +393,8 @@ class DatasetView(QWidget):
             return
         self.set_excluded(item.data(Qt.ItemDataRole.UserRole), item.checkState() == Qt.CheckState.Checked)
 
-    def _open_row(self, table: QTableWidget, row: int) -> None:
-        column = PIECE_COLUMNS.index("Piece") if table is self.pieces else OUTLIER_COLUMNS.index("Piece")
-        item = table.item(row, column)
-        source = item.data(Qt.ItemDataRole.UserRole) if item is not None else ""
+    def _open_source(self, source: str) -> None:
+        """Ask to open a piece's file in the piano roll (a double-click on its row)."""
         if not source:
             return
         from desktop_app.music.formats import can_read
