@@ -42,8 +42,8 @@ class TransformerConfig:
 
 
 PRESETS: dict[str, dict] = {
-    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 256, "window_bars": 4, "dropout": 0.0},
-    "small": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 512},
+    "tiny": {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 256, "window_bars": 3, "dropout": 0.0},
+    "small": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 512, "window_bars": 6},
     "base": {"n_layer": 6, "n_head": 8, "n_embd": 512, "block_size": 768, "window_bars": 12},
 }
 
@@ -138,7 +138,6 @@ class TransformerNet(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.head.weight = self.embed.weight  # tied, as nanoGPT
         self.apply(self._init)
 
     @staticmethod
@@ -189,9 +188,11 @@ class Examples:
         c = self.config
         seq = None
         if c.infill_share > 0 and float(torch.rand(())) < c.infill_share:
-            seq = infill_sequence(bars, c.max_fill_bars)
-            if len(seq) > c.block_size + 1:
-                seq = None  # too long to mask: learn it as a continuation
+            for n in range(len(bars), 0, -1):  # fewer bars until the fills fit
+                seq = infill_sequence(bars[:n], c.max_fill_bars)
+                if len(seq) <= c.block_size + 1:
+                    break
+                seq = None
         if seq is None:
             seq = T.plain_sequence(bars, ends)[:c.block_size + 1]
         seq = np.asarray(seq, dtype=np.int64)

@@ -338,7 +338,9 @@ def decode(tokens: Sequence[int]) -> Decoded:
             reader = None
         if t == EOS:
             break
-        if t == BAR and not in_tail:
+        if t == BAR:
+            dropped += in_tail  # a SEP with bars after it was a stray one
+            in_tail = False
             bar += 1
         elif t == SEP and not in_tail:
             in_tail = True
@@ -359,7 +361,7 @@ def decode(tokens: Sequence[int]) -> Decoded:
         (fills[-1] if in_tail and fills else rows).extend(reader.notes)
     for k, fill in enumerate(fills):
         if k >= len(masked):
-            dropped += len(fill)
+            dropped += 1 + len(fill)  # its FILL and its notes
             continue
         b, v = masked[k]
         rows.extend((b, v, p, pos, d, vel) for _b, _v, p, pos, d, vel in fill)
