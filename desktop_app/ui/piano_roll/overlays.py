@@ -16,8 +16,9 @@ from desktop_app.ui.piano_roll.viewport import RollViewport
 ADDED_COLOUR = QColor("#22c55e")  # a take's new notes: filled green
 REMOVED_COLOUR = QColor("#ef4444")  # notes a take removes: a red outline over the note
 HEAT_ADD_COLOUR = QColor("#22d3ee")  # heat on an empty cell: "add here" (cyan)
-HEAT_REMOVE_COLOUR = QColor("#f0abfc")  # heat on a sounding cell: "remove this" (light magenta)
+HEAT_REMOVE_COLOUR = QColor("#ff1fb4")  # heat on a sounding cell: "remove this" (magenta)
 HEAT_MAX_ALPHA = 160  # the notes under the hottest cells still show
+HEAT_GAMMA = 0.7  # lifts the middle of the scale, so cells a few times likelier than a guess show
 
 
 class OverlayLayer(QObject):
@@ -109,7 +110,7 @@ def heat_strength(probs: np.ndarray) -> np.ndarray:
         return np.zeros(probs.shape)
     ratio = np.where(allowed, probs * allowed.sum(), 1.0)
     full = np.log(max(float(ratio.max()), HEAT_FULL_RATIO))
-    return np.clip(np.log(np.maximum(ratio, 1.0)) / full, 0.0, 1.0)
+    return np.clip(np.log(np.maximum(ratio, 1.0)) / full, 0.0, 1.0) ** HEAT_GAMMA
 
 
 def heat_image(heat: HeatMap) -> np.ndarray:
