@@ -226,3 +226,48 @@ def test_cli_refuses_a_bad_bar_range_in_one_line(tmp_path, checkpoint, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "seed.mid" in err[0] and "--infill" in err[0]
     assert not (tmp_path / "o.mid").exists()
+
+
+def _two_kinds_of_bars(n_pieces: int = 24) -> list:
+    """One-voice pieces of 8 bars of 4/4, each bar either two half notes or eight eighths."""
+    from desktop_app.ml.data.piece import Piece
+
+    rng = np.random.default_rng(0)
+    pieces = []
+    for k in range(n_pieces):
+        rows = []
+        for bar in range(8):
+            step = 8 if rng.random() < 0.5 else 2
+            rows += [(0, int(rng.integers(60, 72)), bar * 16 + s, bar * 16 + s + step, 90) for s in range(0, 16, step)]
+        pieces.append(Piece(str(k), str(k), "synthetic", np.array(rows, dtype=np.int32),
+                            np.arange(0, 129, 16, dtype=np.int32), voice_names=("a",)))
+    return pieces
+
+
+def test_a_sparse_request_is_sparser_than_a_dense_one_after_training():
+    """The density control is learned from its attribute tokens: a tiny model trained for a few
+    seconds on bars of two kinds writes what is asked for, continuing and filling in."""
+    config = M.Config(**{**M.PRESETS["tiny"], "transpose": 0, "infill_share": 0.3})
+    examples = M.make_examples(_two_kinds_of_bars(), config)
+    torch.manual_seed(0)
+    model = M.build(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for step in range(120):
+        torch.manual_seed(step)
+        value, _ = M.loss(model, examples.batch(torch.randint(0, len(examples), (16,))))
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+    model.eval()
+    seed = Song(tracks=(Track(name="a", notes=tuple(Note(60 + i % 5, i * 240, 240, 90) for i in range(16))),))
+
+    def added(level: str, infill: bool) -> list[int]:
+        knobs = dict(variations=4, seed=1, controls=M.Controls(density=level))
+        run = (M.infill_song(model, config, seed, 2, 2, **knobs) if infill
+               else M.continue_song(model, config, seed, bars=2, **knobs))
+        return [len(t.tracks[0].notes) - (16 - 8 * infill) for t in M.last_update(run).takes]
+
+    sparse, dense = added("low", False), added("high", False)
+    assert sum(dense) >= 2 * sum(sparse), (sparse, dense)  # 2 bars of 2 or 8 notes
+    sparse, dense = added("low", True), added("high", True)  # one bar
+    assert sum(dense) >= 2 * sum(sparse), (sparse, dense)
