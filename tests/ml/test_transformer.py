@@ -271,3 +271,12 @@ def test_a_sparse_request_is_sparser_than_a_dense_one_after_training():
     assert sum(dense) >= 2 * sum(sparse), (sparse, dense)  # 2 bars of 2 or 8 notes
     sparse, dense = added("low", True), added("high", True)  # one bar
     assert sum(dense) >= 2 * sum(sparse), (sparse, dense)
+
+
+def test_sample_evaluation_reports_metrics_and_the_density_control(net):
+    piece = _two_kinds_of_bars(1)[0]
+    result = M.evaluate_samples(net, net.config, [piece], seed=0, max_windows=1)
+    assert result["windows"] == 1 and result["notes_per_bar_real"] in (2.0, 3.5, 5.0, 6.5, 8.0)
+    assert set(result["continuation_metrics"]) == {"pitch_class_entropy", "in_scale_ratio", "polyphony",
+                                                   "note_density", "empty_beat_rate"}
+    assert result["notes_per_bar_asked_low"] >= 0 and result["notes_per_bar_asked_high"] >= 0

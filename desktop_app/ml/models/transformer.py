@@ -12,8 +12,7 @@ tokens: generation writes the composer's levels where the model would have writt
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -537,6 +536,21 @@ def _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature
     yield GenerationUpdate((), 1.0, _takes(grid.song, removed, added, tracks), dropped)
 
 
+def continuation_plan(bar_lengths: Sequence[int], n_voices: int, tracks: Sequence[int],
+                      density: int | None = None, polyphony: int | None = None) -> list[_Segment]:
+    """What continuing writes: each new bar (of the given lengths in steps) with a slot per voice,
+    those of `tracks` at the given levels (None: the model's choice), the others empty."""
+    plan: list[_Segment] = []
+    for b, length in enumerate(bar_lengths):
+        for v in range(n_voices):
+            silent = v not in tracks
+            head = _slot_head(v, 0 if silent else density, 0 if silent else polyphony)
+            plan.append(_Segment(([T.BAR] if v == 0 else []) + head, b, v, int(length), silent, T.BAR, False))
+    for i in range(len(plan) - 1):
+        plan[i].end, plan[i].end_is_next_head = plan[i + 1].head[0], True
+    return plan
+
+
 def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices: Sequence[int] | None = None,
                   bars: int = 2, variations: int = 4, temperature: float = 1.0, top_p: float = 0.95,
                   controls: Controls = Controls(), seed: int | None = None, top_k: int = 0,
@@ -555,16 +569,8 @@ def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices
     first = min(first, len(grid.lines) - 1)
     while len(grid.lines) < first + bars + 1:
         grid.lines = np.append(grid.lines, 2 * grid.lines[-1] - grid.lines[-2])
-    density, polyphony = _level(controls.density), _level(controls.polyphony)
-    plan: list[_Segment] = []
-    for b in range(bars):
-        length = int(grid.lines[first + b + 1] - grid.lines[first + b])
-        for v in range(grid.n_voices):
-            silent = v not in tracks
-            head = _slot_head(v, 0 if silent else density, 0 if silent else polyphony)
-            plan.append(_Segment(([T.BAR] if v == 0 else []) + head, b, v, length, silent, T.BAR, False))
-    for i in range(len(plan) - 1):
-        plan[i].end, plan[i].end_is_next_head = plan[i + 1].head[0], True
+    lengths = [int(grid.lines[first + b + 1] - grid.lines[first + b]) for b in range(bars)]
+    plan = continuation_plan(lengths, grid.n_voices, tracks, _level(controls.density), _level(controls.polyphony))
     size = _model(net).config.block_size
     context = grid.bars[:first]
     per_bar = max((len(T.plain_sequence([bar])) - 4 for bar in context), default=4 * grid.n_voices)
@@ -645,6 +651,15 @@ def _usual_level(grid: _SongGrid, slot: T.Slot, kind: str) -> int:
         return getattr(slot, kind)
     levels = [getattr(bar.slots[slot.voice], kind) for bar in grid.bars if bar.slots[slot.voice].tokens]
     return int(np.bincount(levels).argmax()) if levels else 1
+
+
+def evaluate_samples(net: TransformerNet, config: TransformerConfig, pieces: list, seed: int = 0,
+                     max_windows: int | None = None, progress=None) -> dict:
+    """Continuations of held-out pieces against their real next bars, and the density control's
+    effect (see transformer_eval)."""
+    from desktop_app.ml.models.transformer_eval import evaluate_samples as run
+
+    return run(net, config, pieces, seed, max_windows, progress)
 
 
 def last_update(updates: Iterator[GenerationUpdate]) -> GenerationUpdate:
