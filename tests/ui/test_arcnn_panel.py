@@ -303,12 +303,12 @@ def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(
     qtbot.waitUntil(lambda: "Cannot load" in panel.status.text(), timeout=RUN_MS)
     assert "no model.safetensors" in panel.status.text()
     assert panel.net is not None or panel.model_label.text() == NO_MODEL
-    folder = save_checkpoint(tmp_path / "tiny-arcnn", make_net(), {"model": "arcnn", "model_config": asdict(CONFIG)},
-                             "A tiny test model")
+    folder = save_checkpoint(tmp_path / "tiny-arcnn" / "checkpoints" / "best", make_net(),
+                             {"model": "arcnn", "model_config": asdict(CONFIG)}, "A tiny test model")
     panel.choose_folder = lambda start: str(folder)
     click(qtbot, panel.choose_button)
     qtbot.waitUntil(lambda: panel.net is not None, timeout=RUN_MS)
-    assert panel.run_button.isEnabled() and "tiny-arcnn" in panel.model_label.text()
+    assert panel.run_button.isEnabled() and panel.model_label.text() == "Model: tiny-arcnn (best)"
     assert window.settings.q.value(CHECKPOINT_KEY) == str(folder)
     window.settings.sync()
     again = make_window()

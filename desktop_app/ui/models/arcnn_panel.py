@@ -106,12 +106,15 @@ def heat_map(song: Song, track: int, net, span: Span, centre_step: int, temperat
 
 
 def _checkpoint_name(path: Path) -> str:
-    """How the panel names a checkpoint: the shipped one, else its run and folder (".../run/best")."""
+    """How the panel names a checkpoint: the shipped one, a training run's ("RUN (best)" for
+    RUN/checkpoints/best), else its folder's name."""
     from desktop_app.ml.shipped import MODELS_DIR
 
     if path.parent == MODELS_DIR:
         return f"shipped {path.name}"
-    return f"{path.parent.name}/{path.name}" if path.name in ("best", "latest") or path.name.startswith("step") else path.name
+    if path.parent.name == "checkpoints":
+        return f"{path.parent.parent.name} ({path.name})"
+    return path.name
 
 
 class ArcnnPanel(QWidget):
