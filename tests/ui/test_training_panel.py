@@ -80,7 +80,8 @@ def type_into(qtbot, box, text: str) -> None:
     qtbot.keyClick(line, Qt.Key.Key_Return)
 
 
-def fill_form(qtbot, panel: TrainingPanel, tunes: Path, steps: int, out: Path | None = None) -> None:
+def fill_form(qtbot, panel: TrainingPanel, tunes: Path, steps: int, out: Path | None = None,
+              eval_every: int = 5) -> None:
     panel.model_box.setCurrentText("tiny")
     type_into(qtbot, panel.data_box, str(tunes))
     panel.preset_box.setCurrentText("tiny")
@@ -89,7 +90,7 @@ def fill_form(qtbot, panel: TrainingPanel, tunes: Path, steps: int, out: Path | 
     type_into(qtbot, panel.steps_box, str(steps))
     type_into(qtbot, panel.seed_box, "7")
     panel.device_box.setCurrentText("cpu")
-    type_into(qtbot, panel.eval_box, "5")
+    type_into(qtbot, panel.eval_box, str(eval_every))
     type_into(qtbot, panel.checkpoint_box, "10")
     if out is not None:
         type_into(qtbot, panel.out_edit, str(out))
@@ -122,10 +123,17 @@ def test_a_run_shows_live_curves_and_pauses_resumes_and_stops(qtbot, panel, tune
 
     click(qtbot, panel.pause_button)
     qtbot.waitUntil(lambda: panel.process.status == "paused" and panel.pause_button.text() == "Resume")
-    qtbot.wait(300)  # a step under way when the pause came may still arrive
-    held = len(panel.curves.points["train/loss"][0])
+    taken = lambda: len(panel.curves.points["train/loss"][0])  # noqa: E731
+    held = -1
+    for _ in range(40):  # the step under way when the pause came, and rows still in the pipe, arrive first
+        before = taken()
+        qtbot.wait(500)
+        if taken() == before:
+            held = before
+            break
+    assert held > 0
     qtbot.wait(1500)
-    assert len(panel.curves.points["train/loss"][0]) == held  # paused: no step is taken
+    assert taken() == held  # paused: no step is taken
 
     click(qtbot, panel.pause_button)
     qtbot.waitUntil(lambda: len(panel.curves.points["train/loss"][0]) > held + 5, timeout=60_000)
@@ -159,8 +167,8 @@ def test_a_run_shows_live_curves_and_pauses_resumes_and_stops(qtbot, panel, tune
 
 
 def test_a_resumed_run_continues_the_curve_and_retraces_the_same_seed(qtbot, panel, tunes, tmp_path, settings):
-    steps = 30
-    fill_form(qtbot, panel, tunes, steps=steps, out=tmp_path / "part")
+    steps = 300  # enough that the run is still going when Stop is clicked
+    fill_form(qtbot, panel, tunes, steps=steps, out=tmp_path / "part", eval_every=25)
     click(qtbot, panel.start_button)
     qtbot.waitUntil(lambda: len(panel.curves.points.get("train/loss", ([], []))[0]) >= 12, timeout=120_000)
     stopped = run_until_finished(qtbot, panel, panel.stop_button)
@@ -168,7 +176,7 @@ def test_a_resumed_run_continues_the_curve_and_retraces_the_same_seed(qtbot, pan
     assert stopped["stopped"] and stop_step < steps
 
     panel.chosen.append(str(tmp_path / "part"))
-    fill_form(qtbot, panel, tunes, steps=999, out=tmp_path / "elsewhere")  # the run's own settings win
+    fill_form(qtbot, panel, tunes, steps=999, out=tmp_path / "elsewhere", eval_every=25)  # the run's own settings win
     summary = run_until_finished(qtbot, panel, panel.resume_button)
     assert not summary["stopped"] and summary["step"] == steps
     assert panel.steps_box.value() == steps and panel.out_edit.text() == str(tmp_path / "part")
@@ -181,7 +189,7 @@ def test_a_resumed_run_continues_the_curve_and_retraces_the_same_seed(qtbot, pan
     # a fresh run with the same seed gives the same losses
     panel.curves.smoothing.setValue(0)
     resumed_raw = panel.curves.curve("train/loss")[1].copy()
-    fill_form(qtbot, panel, tunes, steps=steps, out=tmp_path / "whole")
+    fill_form(qtbot, panel, tunes, steps=steps, out=tmp_path / "whole", eval_every=25)
     run_until_finished(qtbot, panel, panel.start_button)
     assert panel.curves.resume_steps() == []
     assert np.array_equal(panel.curves.curve("train/loss")[1], resumed_raw)
