@@ -163,7 +163,8 @@ def test_again_runs_on_the_previous_output(qtbot, window):
     first = window.takes.takes[0]
     assert run_to_end(qtbot, panel, panel.again_button) == ["finished"]
     second = window.takes.takes[1]
-    knobs = SamplerKnobs(iterations=10, max_remove=1.0, max_add=500, temperature=2.0, edits_per_pass=1, seed=5)
+    knobs = SamplerKnobs(iterations=10, max_remove=1.0, max_add=500, temperature=2.0,
+                         edits_per_pass=CONFIG.edits_per_pass, seed=5)
     assert second.song.tracks[0].notes == edit_song(first.song, 0, net, knobs).tracks[0].notes
     assert second.song.tracks[0].notes != edit_song(original, 0, net, knobs).tracks[0].notes
     assert second.base is original, "its changes are drawn against the song"

@@ -360,7 +360,9 @@ class ArcnnPanel(QWidget):
             cores = editor.cores() if editor.n_steps > window else [(0, 0, window)]
             total = max(1, sum(knobs.iterations if len(cores) == 1 else round(knobs.iterations * (b - a) / window)
                                for _, a, b in cores))
-            sampler = SamplerKnobs(knobs.iterations, knobs.max_remove, knobs.max_add, knobs.temperature, 1, knobs.seed)
+            per_pass = max(net.config.edits_per_pass, 1)  # the model's own setting, as `generate arcnn` uses
+            sampler = SamplerKnobs(knobs.iterations, knobs.max_remove, knobs.max_add, knobs.temperature, per_pass,
+                                   knobs.seed)
             notes, count, heat_time = seed_song.tracks[track].notes, 0, 0.0
             for state in editor.run(sampler):
                 count += 1
