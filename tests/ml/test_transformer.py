@@ -280,3 +280,18 @@ def test_sample_evaluation_reports_metrics_and_the_density_control(net):
     assert set(result["continuation_metrics"]) == {"pitch_class_entropy", "in_scale_ratio", "polyphony",
                                                    "note_density", "empty_beat_rate"}
     assert result["notes_per_bar_asked_low"] >= 0 and result["notes_per_bar_asked_high"] >= 0
+
+
+def test_a_continuation_longer_than_the_context_refills_the_cache_from_the_latest_bars(monkeypatch):
+    torch.manual_seed(0)
+    small = M.build(M.Config(**{**M.PRESETS["tiny"], "block_size": 48})).eval()
+    song = _song(1, 4)
+    prompts = []
+    prefill = M._prefill
+    monkeypatch.setattr(M, "_prefill", lambda net, rows, device: prompts.append(rows) or prefill(net, rows, device))
+    final = M.last_update(M.continue_song(small, small.config, song, bars=4, variations=2, seed=2, max_notes=4))
+    assert len(prompts) >= 2 and all(len(p) <= 48 and p[:2] == [T.BOS, T.RANGE] for rows in prompts for p in rows)
+    for take in final.takes:
+        new = [n for n in take.tracks[0].notes if n not in song.tracks[0].notes]
+        bars = {n.start // 1920 for n in new}
+        assert bars <= {4, 5, 6, 7} and len(bars) >= 3  # written through the refills, in the new bars

@@ -488,11 +488,6 @@ def _slot_head(voice: int, density: int | None, polyphony: int | None) -> list:
             T.POLY0 + polyphony if polyphony is not None else (T.POLY0, 3)]
 
 
-def _header(grid: _SongGrid, bars: Sequence[T.TokenBar], controls: Controls) -> list[int]:
-    span = controls.pitch_range or T.pitch_span(bars)
-    return T.header(int(np.clip(span[0], 0, 127)), int(np.clip(span[1], 0, 127)))
-
-
 def _to_notes(grid: _SongGrid, rows: list[tuple], bar_starts: Sequence[int]) -> list[tuple[int, object]]:
     """(track, Note) for decoded rows (bar, voice, pitch, pos, dur, vel) in ticks of the song."""
     from desktop_app.music.note import Note
@@ -527,7 +522,8 @@ def _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature
     total = max(seg.bar for seg in plan) + 1
     added: list[list[tuple[int, object]]] = [[] for _ in range(max(variations, 1))]
     dropped = 0
-    for row, note in generate(_model(net), prompt, plan, variations, temperature, top_k, top_p, seed, refill, max_notes):
+    notes = generate(_model(net), prompt, plan, variations, temperature, top_k, top_p, seed, refill, max_notes)
+    for row, note in notes:
         placed = _to_notes(grid, [note], bar_starts)
         dropped += 1 - len(placed)
         for voice, n in placed:

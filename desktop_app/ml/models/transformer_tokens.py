@@ -261,7 +261,8 @@ class Decoded:
         starts = np.asarray(bar_starts, dtype=np.int64)
         rows = self.notes[self.notes[:, 0] < len(starts)]
         begin = starts[rows[:, 0]] + rows[:, 3]
-        return np.column_stack([rows[:, 1], rows[:, 2], begin, begin + rows[:, 4], rows[:, 5]]).astype(np.int64).reshape(-1, 5)
+        out = np.column_stack([rows[:, 1], rows[:, 2], begin, begin + rows[:, 4], rows[:, 5]])
+        return out.astype(np.int64).reshape(-1, 5)
 
 
 class _Reader:
