@@ -479,6 +479,16 @@ def _song_grid(song, extra_bars: int = 0) -> _SongGrid:
     return _SongGrid(song, notes, lines, bars, n_voices)
 
 
+def _tracks(song, track_indices: Sequence[int] | None) -> list[int]:
+    """The tracks to write: those given, else every pitched (non-drum) track."""
+    if track_indices is None:
+        return [i for i, track in enumerate(song.tracks) if not track.is_drum]
+    tracks = sorted(set(int(t) for t in track_indices))
+    if any(not 0 <= t < len(song.tracks) for t in tracks):
+        raise ValueError(f"tracks {[t + 1 for t in tracks]}: the song has {len(song.tracks)}")
+    return tracks
+
+
 def _model(net: nn.Module) -> TransformerNet:
     return net.module if hasattr(net, "module") else net
 
@@ -556,9 +566,7 @@ def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices
     `variations` takes sampled in one batch, then the takes. A slot (a bar of a track) holds at most
     `max_notes` notes."""
     grid = _song_grid(song, bars)
-    tracks = list(range(grid.n_voices)) if track_indices is None else sorted(set(track_indices))
-    if any(not 0 <= t < grid.n_voices for t in tracks):
-        raise ValueError(f"tracks {tracks}: the song has {grid.n_voices}")
+    tracks = _tracks(song, track_indices)
     if bars < 1:
         raise ValueError("bars must be at least 1")
     first = int(np.searchsorted(grid.lines, int(grid.notes[:, 3].max()) if len(grid.notes) else 0))
@@ -590,7 +598,7 @@ def infill_song(net: nn.Module, config: TransformerConfig, song, first_bar: int,
     from desktop_app.music.timing import tick_to_step
 
     grid = _song_grid(song, last_bar + 2)
-    tracks = list(range(grid.n_voices)) if track_indices is None else sorted(set(track_indices))
+    tracks = _tracks(song, track_indices)
     region = bars_region(song, first_bar, last_bar)
     lines = grid.lines
     masked_bars = [i for i in range(len(lines) - 1) if region.start <= lines[i] < region.stop]
