@@ -259,3 +259,21 @@ def test_closing_the_window_while_training_asks_then_stops_the_run_cleanly(qtbot
     assert panel.process.status == "finished" and panel.process.result["stopped"]
     step = panel.process.result["step"]
     assert latest_checkpoint(tmp_path / "run").name == f"step-{step:07d}"  # stopped cleanly: its checkpoint is whole
+
+
+def test_the_evaluation_view_draws_each_metrics_distribution_when_the_values_come_with_it(qtbot):
+    view = EvaluationView()
+    qtbot.addWidget(view)
+    values = {"original": [1.0, 1.0, 2.0, 3.0], "input": [3.0, 3.0, 3.0, 2.0], "output": [1.0, 2.0, 2.0, 3.0]}
+    metrics = {"polyphony": {"original_mean": 1.75, "input_mean": 2.75, "output_mean": 2.0,
+                             "input_overlap": 0.3, "output_overlap": 0.7, "values": values}}
+    view.show_result({"checkpoint": "c", "model": "arcnn", "data": "chorales", "pieces": {"valid": 3, "test": 4},
+                      "valid": {"examples": 10, "loss": 0.5}, "test": {"examples": 12, "loss": 0.6},
+                      "samples": {"windows": 4, "metrics": metrics}})
+    data, damaged, model = view.distributions["polyphony"]
+    for item, key in ((data, "original"), (damaged, "input"), (model, "output")):
+        x, share = item.getData()
+        assert share.sum() == pytest.approx(1.0)
+        assert share[0] == pytest.approx(values[key].count(1.0) / 4)  # the first bin holds the 1.0s
+        assert share[-1] == pytest.approx(values[key].count(3.0) / 4)  # the last the 3.0s
+    assert "polyphony" not in view.bars

@@ -128,6 +128,7 @@ def repair_evaluation(
         table_out = metrics.compare_sets(sets["output"], sets["original"], [name])[name]
         overlap[name] = {"original_mean": table_in["reference_mean"], "input_mean": table_in["generated_mean"],
                          "output_mean": table_out["generated_mean"], "input_overlap": table_in["overlap_area"],
-                         "output_overlap": table_out["overlap_area"]}
+                         "output_overlap": table_out["overlap_area"],
+                         "values": {key: [metrics.METRICS[name](p) for p in pieces] for key, pieces in sets.items()}}
     result["metrics"] = overlap
     return result

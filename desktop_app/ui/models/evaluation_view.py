@@ -62,6 +62,7 @@ class EvaluationView(QWidget):
         self.metrics = _table(METRIC_COLUMNS, self)
         self.plots: dict[str, object] = {}
         self.bars: dict[str, list] = {}
+        self.distributions: dict[str, list] = {}
         self._grid_host = QWidget(self)
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -109,10 +110,18 @@ class EvaluationView(QWidget):
                 widget.deleteLater()
         self.plots.clear()
         self.bars.clear()
+        self.distributions.clear()
         for i, (name, m) in enumerate(metrics.items()):
             plot = make_plot(f"{name}<br>overlap: input {_text(m['input_overlap'])} · "
                              f"output {_text(m['output_overlap'])}", self._grid_host, height=170)
             plot.setMouseEnabled(x=False, y=False)
+            if m.get("values"):
+                self.distributions[name] = _draw_distributions(plot, m["values"])
+                plot.setLabel("bottom", UNITS.get(name, ""))
+                plot.setLabel("left", "share of windows")
+                self.plots[name] = plot
+                self._grid.addWidget(plot, i // 3, i % 3)
+                continue
             values = [m["original_mean"], m["input_mean"], m["output_mean"]]
             self.bars[name] = [
                 set_bars(plot, [k], [0.0 if math.isnan(v) else v], colour=SET_COLOURS[k], clear=False)
@@ -121,3 +130,24 @@ class EvaluationView(QWidget):
             plot.setLabel("left", UNITS.get(name, ""))
             self.plots[name] = plot
             self._grid.addWidget(plot, i // 3, i % 3)
+
+
+def _draw_distributions(plot, values: dict[str, list[float]]) -> list:
+    """Each set's distribution of a metric over the windows, as step histograms on shared bins:
+    the data's beside the damaged input's and the model's output's."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    sets = [("original", "data"), ("input", "damaged"), ("output", "model")]
+    finite = [np.asarray([v for v in values.get(key, []) if v is not None and math.isfinite(v)]) for key, _ in sets]
+    pooled = np.concatenate([f for f in finite if len(f)]) if any(len(f) for f in finite) else np.zeros(1)
+    edges = np.histogram_bin_edges(pooled, bins=12)
+    if edges[0] == edges[-1]:
+        edges = np.linspace(edges[0] - 0.5, edges[0] + 0.5, 13)
+    plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+    items = []
+    for (key, label), data, colour in zip(sets, finite, SET_COLOURS):
+        counts, _ = np.histogram(data, bins=edges)
+        share = counts / max(len(data), 1)
+        items.append(plot.plot(edges, share, stepMode="center", pen=pg.mkPen(colour, width=2), name=label))
+    return items
