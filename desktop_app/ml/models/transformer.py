@@ -90,7 +90,7 @@ class Attention(nn.Module):
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=False)
         self.dropout = config.dropout
 
-    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(self, x, cos, sin, cache: KVCache | None = None, layer: int = 0, mask=None) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(x).split(c, dim=2)
         q, k, v = (z.view(b, t, self.n_head, c // self.n_head).transpose(1, 2) for z in (q, k, v))
@@ -102,10 +102,6 @@ class Attention(nn.Module):
             start, stop = cache.length, cache.length + t
             cache.k[layer, :, :, start:stop], cache.v[layer, :, :, start:stop] = k, v
             keys, values = cache.k[layer, :, :, :stop], cache.v[layer, :, :, :stop]
-            causal = torch.ones(t, stop, dtype=torch.bool, device=x.device).tril(diagonal=start)
-            itself = torch.arange(stop, device=x.device)[None] == torch.arange(start, stop, device=x.device)[:, None]
-            # Padding is never attended to, except by itself (a row with nothing to see gives NaN).
-            mask = causal[None, None] & (cache.valid[:, None, None, :stop] | itself[None, None])
             y = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)
         return self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
 
@@ -119,8 +115,8 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(config.n_embd, 4 * config.n_embd), nn.GELU(),
                                  nn.Linear(4 * config.n_embd, config.n_embd), nn.Dropout(config.dropout))
 
-    def forward(self, x, cos, sin, cache=None, layer=0):
-        x = x + self.attn(self.ln1(x), cos, sin, cache, layer)
+    def forward(self, x, cos, sin, cache=None, layer=0, mask=None):
+        x = x + self.attn(self.ln1(x), cos, sin, cache, layer, mask)
         return x + self.mlp(self.ln2(x))
 
 
@@ -153,9 +149,16 @@ class TransformerNet(nn.Module):
             raise ValueError(f"{start + t} tokens exceed the model's {self.config.block_size}")
         cos, sin = rope_tables(self.config.n_embd // self.config.n_head,
                                torch.arange(start, start + t, device=idx.device))
+        mask = None
+        if cache is not None:
+            stop = start + t
+            causal = torch.ones(t, stop, dtype=torch.bool, device=idx.device).tril(diagonal=start)
+            itself = torch.arange(stop, device=idx.device)[None] == torch.arange(start, stop, device=idx.device)[:, None]
+            # Padding is never attended to, except by itself (a row with nothing to see gives NaN).
+            mask = causal[None, None] & (cache.valid[:, None, None, :stop] | itself[None, None])
         x = self.drop(self.embed(idx))
         for i, block in enumerate(self.blocks):
-            x = block(x, cos, sin, cache, i)
+            x = block(x, cos, sin, cache, i, mask)
         if cache is not None:
             cache.length += t
         return self.head(self.ln_f(x))
