@@ -87,6 +87,8 @@ class ModelRunner(QThread):
         self.current: Job | None = None
         self.trainings: list = []  # TrainingProcess objects started here
         self.closed = False  # shut down: later jobs are cancelled at once instead of restarting the thread
+        if parent is not None:  # a thread still running when its QThread is deleted aborts the app
+            parent.destroyed.connect(self._parent_destroyed)
 
     def submit(self, job: Job) -> Job:
         """Queue a job (starting the thread if needed) and return it; connect its signals first.
@@ -133,6 +135,11 @@ class ModelRunner(QThread):
                 job.finished.emit(result)
         finally:
             self.current = None
+
+    def _parent_destroyed(self) -> None:
+        """The owner is being deleted (without a close that shut us down): stop before we are deleted too."""
+        if self.isRunning():
+            self.shutdown(5)
 
     def start_training(self, config, pieces=None, **options):
         """Start a training run in a child process and return its TrainingProcess (see runner.training)."""

@@ -38,3 +38,17 @@ def test_a_job_submitted_after_shutdown_is_cancelled_and_the_thread_stays_down(q
     runner.submit(late)
     assert cancelled == [True] and late.status == "cancelled"
     assert not runner.isRunning(), "a thread left running would abort the app when the window goes"
+
+
+def test_deleting_the_owner_without_a_shutdown_stops_the_thread_first(qtbot):
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    owner = QObject()
+    runner = ModelRunner(owner)
+    job = Job("other", "warm up", lambda ctx: 1)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        runner.submit(job)
+    assert runner.isRunning()
+    owner.deleteLater()  # before the fix: "QThread: Destroyed while thread is still running", abort
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert runner.closed

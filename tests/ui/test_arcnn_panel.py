@@ -292,6 +292,7 @@ def test_a_run_that_can_edit_nothing_leaves_no_take(qtbot, window):
 def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(qtbot, make_window, tmp_path):
     window = make_window()
     window.show()
+    window.docks["arcnn"].show()
     panel = window.arcnn_panel
     if shipped_checkpoint("arcnn") is None:
         qtbot.wait(50)
@@ -313,6 +314,9 @@ def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(
     assert window.settings.q.value(CHECKPOINT_KEY) == str(folder)
     window.settings.sync()
     again = make_window()
+    again.show()
+    assert again.arcnn_panel.net is None, "nothing loads before the panel is shown"
+    again.docks["arcnn"].show()
     qtbot.waitUntil(lambda: again.arcnn_panel.net is not None, timeout=RUN_MS)
     assert again.arcnn_panel.net.config.steps == CONFIG.steps
 

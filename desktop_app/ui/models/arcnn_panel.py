@@ -153,7 +153,7 @@ class ArcnnPanel(QWidget):
         takes.activeChanged.connect(self._active_take_changed)
         viewport.changed.connect(self._viewport_changed)
         self._update_buttons()
-        self.find_model()
+        self._looked_for_model = False  # the model is looked for when the panel first shows (torch loads then)
 
     # ----- construction -------------------------------------------------------------------
 
@@ -241,8 +241,14 @@ class ArcnnPanel(QWidget):
         self._update_buttons()
         self.schedule_heat()
 
+    def showEvent(self, event) -> None:
+        if not self._looked_for_model:
+            self.find_model()
+        super().showEvent(event)
+
     def find_model(self) -> None:
         """Load the checkpoint chosen before, else the shipped one; with neither, say how to get one."""
+        self._looked_for_model = True
         chosen = str(self.settings.q.value(CHECKPOINT_KEY, "") or "")
         if chosen and Path(chosen).exists():
             self.load_checkpoint(Path(chosen))
@@ -329,6 +335,8 @@ class ArcnnPanel(QWidget):
         if self.running:
             return False
         if self.net is None:
+            if not self._looked_for_model:
+                self.find_model()
             return self._refuse(NO_MODEL)
         if not doc.song.tracks:
             return self._refuse("The song has no track to edit.")
