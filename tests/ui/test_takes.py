@@ -128,3 +128,17 @@ def test_the_roll_draws_added_notes_green_and_removed_notes_outlined_red(qtbot, 
     window.takes.discard(take)
     image = roll.area.grab().toImage()
     assert image.pixelColor(round(vp.tick_to_x(added.start + 120)), round(vp.pitch_to_y(72) + 7)).rgb() != ADDED_COLOUR.rgb()
+
+
+def test_a_take_whose_track_was_deleted_draws_nothing_and_still_accepts(qtbot, window):
+    doc = window.document
+    doc.load(song_of(*SEED), None)
+    base = doc.song
+    bass_take = window.takes.add(base, base.with_track(1, base.tracks[1].with_notes((Note(38, 0, 960),))), 1)
+    assert window.piano_roll.area.layers[1].added == (Note(38, 0, 960),)
+    doc.apply("Delete track", base.with_tracks([base.tracks[0]]))
+    assert window.piano_roll.area.layers[1].added == ()
+    steps = doc.undo_stack.count()
+    window.takes.accept(bass_take)
+    assert len(doc.song.tracks) == 1 and doc.song.tracks[0] is base.tracks[0]
+    assert doc.undo_stack.count() == steps and window.takes.takes == [], "no empty undo step"

@@ -130,6 +130,8 @@ class Takes(QObject):
             return
         song = take.on(self.document.song)
         self.clear()
+        if song == self.document.song:  # nothing of it applies any more (its track is gone): no empty step
+            return
         self.document.apply(f"Accept {take.name}", song, selection=(), active_track=take.track)
 
     def discard(self, take: Take | None = None) -> None:
@@ -182,7 +184,7 @@ class TakeDisplay(QObject):
             self.playback.set_audition_song(None if take is None else song)
         if self.live:
             return
-        if take is None:
+        if take is None or take.track >= len(song.tracks):  # its track was deleted since: nothing to draw
             self.layer.clear()
             return
         document = self.takes.document.song
