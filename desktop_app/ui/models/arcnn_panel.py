@@ -149,6 +149,8 @@ class ArcnnPanel(QWidget):
         self._build()
         document.songChanged.connect(self._song_changed)
         document.selectionChanged.connect(self.schedule_heat)  # another track, or a region to show
+        self.risk.valueChanged.connect(self.schedule_heat)  # the temperature shapes the heat too
+        self.selection_only.toggled.connect(self.schedule_heat)
         takes.changed.connect(self._update_buttons)
         takes.activeChanged.connect(self._active_take_changed)
         viewport.changed.connect(self._viewport_changed)
