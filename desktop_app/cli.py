@@ -14,7 +14,7 @@ from desktop_app.music.errors import MusicFileError
 from desktop_app.quiet import quiet_stderr
 
 EXIT_ERROR = 2
-COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset", "train")
+COMMANDS = ("convert", "render", "spectrogram", "bench", "dataset", "train", "generate", "evaluate")
 
 
 def _commands_epilog() -> str:
@@ -76,8 +76,10 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
-    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset", "runner"],
+    bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset", "runner", "arcnn",
+                                        "transformer"],
                        help="io: MIDI import and export of a 10,000-note file; "
+                       "transformer: sampling tokens per second of each preset, with and without the cache; "
                        "runner: GUI stalls, audio underflows and throughput while a training child process runs; "
                        "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
                        "audio: render speed, output latency, underflows while torch trains; "
@@ -105,6 +107,38 @@ def _command_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="the dataset's name (default: the folder's name)")
     dataset_sub.add_parser("list", help="list built-in and registered datasets").add_argument("--json", action="store_true")
     dataset_sub.add_parser("remove", help="forget a registered folder (its files stay)").add_argument("name")
+    generate = sub.add_parser("generate", help="let a model edit or extend a song and write the result as MIDI")
+    generate.add_argument("model", choices=["arcnn", "transformer"],
+                          help="arcnn: edit a track one note cell at a time; transformer: continue the song or fill bars")
+    generate.add_argument("--input", type=Path, required=True, help="a .mid, .mxl/.musicxml or .dap file")
+    generate.add_argument("--out", type=Path, required=True, help="the .mid (or .dap) file to write")
+    generate.add_argument("--track", type=int, default=1, help="the track to edit, counted from 1 (default 1)")
+    generate.add_argument("--iterations", type=int, default=100, help="edit events (default 100)")
+    generate.add_argument("--temperature", type=float, default=1.0, help="creative risk, 0 is greedy (default 1.0)")
+    generate.add_argument("--max-remove", type=float, default=100.0, metavar="PCT",
+                          help="percent of the input's notes that may lose cells (default 100)")
+    generate.add_argument("--max-add", type=int, default=500, help="notes that may be added (default 500)")
+    generate.add_argument("--edits-per-pass", type=int, default=None,
+                          help="edit events per network pass (default: the checkpoint's setting)")
+    generate.add_argument("--seed", type=int, help="the same seed gives the same result")
+    generate.add_argument("--bars", help="arcnn: edit only these bars, e.g. 3-6 (as the app numbers them); "
+                          "transformer: how many bars to continue by (default 2)")
+    generate.add_argument("--checkpoint", type=Path, help="a checkpoint folder (default: the shipped model)")
+    generate.add_argument("--infill", metavar="A-B", help="transformer: write bars A..B anew instead of continuing")
+    generate.add_argument("--tracks", help="transformer: the tracks to write, counted from 1, e.g. 1,3 (default all)")
+    generate.add_argument("--variations", type=int, default=1,
+                          help="transformer: takes sampled together; the 2nd and later go to OUT-2.mid, ... (default 1)")
+    generate.add_argument("--top-p", type=float, default=0.95, help="transformer: nucleus sampling (default 0.95)")
+    generate.add_argument("--top-k", type=int, default=0, help="transformer: keep the k likeliest tokens (default 0: all)")
+    generate.add_argument("--density", choices=["low", "medium", "high"], help="transformer: notes per bar")
+    generate.add_argument("--polyphony", choices=["low", "medium", "high"], help="transformer: notes at once")
+    generate.add_argument("--pitch-range", metavar="LOW-HIGH", help="transformer: MIDI pitches, e.g. 48-72")
+    evaluate = sub.add_parser("evaluate", help="losses and music metrics of a checkpoint on a dataset's held-out splits")
+    evaluate.add_argument("checkpoint", type=Path, help="a checkpoint folder, or a model's name for the one shipped")
+    evaluate.add_argument("--data", required=True, help="chorales, folk, a registered name, or a folder")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--max-windows", type=int, help="judge at most this many test windows (default: all)")
+    evaluate.add_argument("--seed", type=int, default=0)
     return parser
 
 
@@ -135,6 +169,14 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
 
 def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000,
               load: int = 0, realtime: bool = True) -> dict:
+    if name == "transformer":
+        from desktop_app.bench import transformer_bench
+
+        return transformer_bench.run()
+    if name == "arcnn":
+        from desktop_app.bench import arcnn_bench
+
+        return arcnn_bench.run(min(runs, 5))
     if name == "runner":
         from desktop_app.bench import runner_bench
 
@@ -188,6 +230,129 @@ def run_dataset(args: argparse.Namespace) -> None:
         print(json.dumps(stats, indent=1) if args.json else stats_text(stats))
 
 
+def _checkpoint_for(model: str, given: Path | None) -> Path:
+    from desktop_app.ml.shipped import shipped_checkpoint
+
+    if given is not None:
+        return given
+    folder = shipped_checkpoint(model)
+    if folder is None:
+        raise MusicFileError(model, "no checkpoint is shipped for this model: give one with --checkpoint")
+    return folder
+
+
+def run_generate(args: argparse.Namespace) -> None:
+    """`desktop-app generate arcnn`: the AR-CNN edits one track of the input file."""
+    if args.model == "transformer":
+        return run_generate_transformer(args)
+    from dataclasses import replace
+
+    from desktop_app.ml.models.arcnn import SamplerKnobs
+    from desktop_app.ml.models.arcnn_track import Region, bars_region, edit_song, parse_bars
+    from desktop_app.ml.shipped import load_model
+    from desktop_app.music.formats import read_any, write_any
+
+    loaded = load_model(_checkpoint_for(args.model, args.checkpoint), expect=args.model)
+    project = read_any(args.input)
+    song = project.song
+    if not 1 <= args.track <= len(song.tracks):
+        raise MusicFileError(args.input, f"has {len(song.tracks)} tracks; --track {args.track} is not one of them")
+    if not 0 <= args.max_remove <= 100 or args.max_add < 0 or args.iterations < 0 or args.temperature < 0:
+        raise MusicFileError(args.input, "knobs out of range: --max-remove 0..100, --max-add, --iterations, --temperature >= 0")
+    region = Region()
+    if args.bars:
+        try:
+            first, last = parse_bars(args.bars)
+        except ValueError as e:
+            raise MusicFileError(args.input, str(e)) from None
+        region = bars_region(song, first, last)
+    per_pass = args.edits_per_pass or loaded.config.edits_per_pass
+    knobs = SamplerKnobs(iterations=args.iterations, max_remove=args.max_remove / 100, max_add=args.max_add,
+                         temperature=args.temperature, edits_per_pass=max(per_pass, 1), seed=args.seed)
+    edited = edit_song(song, args.track - 1, loaded.net, knobs, region)
+    write_any(replace(project, song=edited), args.out)
+
+
+def _int_pair(text: str, what: str) -> tuple[int, int]:
+    """'3-6' -> (3, 6); a ValueError names the option."""
+    try:
+        first, last = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise ValueError(f"{what} {text!r}: expected two numbers A-B") from None
+    if first > last:
+        raise ValueError(f"{what} {text!r}: the first number is larger than the second")
+    return first, last
+
+
+def run_generate_transformer(args: argparse.Namespace) -> None:
+    """`desktop-app generate transformer`: continue the input by --bars bars, or fill --infill A-B."""
+    from dataclasses import replace
+
+    from desktop_app.ml.models import transformer
+    from desktop_app.ml.shipped import load_model
+    from desktop_app.music.formats import read_any, write_any
+
+    loaded = load_model(_checkpoint_for(args.model, args.checkpoint), expect=args.model)
+    project = read_any(args.input)
+    song = project.song
+    try:
+        tracks = None if not args.tracks else [int(t) - 1 for t in args.tracks.split(",")]
+        if tracks is not None and any(not 0 <= t < len(song.tracks) for t in tracks):
+            raise ValueError(f"has {len(song.tracks)} tracks; --tracks {args.tracks} names others")
+        if args.variations < 1 or args.temperature < 0 or not 0 < args.top_p <= 1 or args.top_k < 0:
+            raise ValueError("knobs out of range: --variations >= 1, --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0")
+        controls = transformer.Controls(args.density, args.polyphony,
+                                        _int_pair(args.pitch_range, "--pitch-range") if args.pitch_range else None)
+        knobs = dict(track_indices=tracks, variations=args.variations, temperature=args.temperature, top_p=args.top_p,
+                     top_k=args.top_k, controls=controls, seed=args.seed)
+        if args.infill:
+            first, last = _int_pair(args.infill, "--infill")
+            updates = transformer.infill_song(loaded.net, loaded.config, song, first, last, **knobs)
+        else:
+            bars = int(args.bars) if args.bars else 2
+            updates = transformer.continue_song(loaded.net, loaded.config, song, bars=bars, **knobs)
+        result = transformer.last_update(updates)
+    except ValueError as e:
+        raise MusicFileError(args.input, str(e)) from None
+    for i, take in enumerate(result.takes):
+        out = args.out if i == 0 else args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")
+        write_any(replace(project, song=take), out)
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    """`desktop-app evaluate`: validation and test loss, and the model's sample evaluation."""
+    from desktop_app.ml.evaluate import evaluate_checkpoint
+
+    from desktop_app.ml.registry import model_names
+
+    checkpoint = args.checkpoint
+    if not checkpoint.exists() and str(checkpoint) in model_names():
+        checkpoint = _checkpoint_for(str(checkpoint), None)
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rjudging {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    result = evaluate_checkpoint(checkpoint, args.data, seed=args.seed, max_windows=args.max_windows,
+                                 progress=progress if sys.stderr.isatty() else None)
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return
+    for split in ("valid", "test"):
+        row = result[split]
+        print(f"{split}: {row.get('examples', 0)} examples, " + ", ".join(
+            f"{k} {v:.4f}" for k, v in row.items() if k != "examples"))
+    _print_numbers(result.get("samples", {}))
+
+
+def _print_numbers(values: dict, prefix: str = "") -> None:
+    """Every number of a model's sample evaluation, one per line, nested names joined by dots."""
+    for name, value in values.items():
+        if isinstance(value, dict):
+            _print_numbers(value, f"{prefix}{name}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            print(f"{prefix}{name}: {value:.4g}")
+
+
 def run_train(args: argparse.Namespace, argv: list[str]) -> int:
     """`desktop-app train`: the training panel's loop in a terminal (and under torchrun)."""
     import shlex
@@ -221,6 +386,10 @@ def main(argv: list[str] | None = None) -> int:
                     convert(args.input, args.output)
             elif args.command == "train":
                 return run_train(args, argv)
+            elif args.command == "generate":
+                run_generate(args)
+            elif args.command == "evaluate":
+                run_evaluate(args)
             elif args.command == "spectrogram":
                 from desktop_app.ui.spectrogram.export import write_spectrogram_png
 
