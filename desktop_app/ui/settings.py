@@ -77,6 +77,13 @@ class AppSettings:
         self.q.setValue("window/geometry", geometry)
         self.q.setValue("window/state", state)
 
+    def model_checkpoint(self, model: str) -> str:
+        """The checkpoint the editor uses for `model` ("" for the shipped one)."""
+        return str(self.q.value(f"models/{model}/checkpoint", "") or "")
+
+    def set_model_checkpoint(self, model: str, path: Path | str) -> None:
+        self.q.setValue(f"models/{model}/checkpoint", str(path))
+
     def sync(self) -> None:
         self.q.sync()
 

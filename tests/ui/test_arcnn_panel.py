@@ -23,7 +23,7 @@ from desktop_app.ml.shipped import shipped_checkpoint
 from desktop_app.music.note import Note
 from desktop_app.music.song import Song
 from desktop_app.music.track import Track
-from desktop_app.ui.models.arcnn_panel import CHECKPOINT_KEY, NO_MODEL, Span, selection_span
+from desktop_app.ui.models.arcnn_panel import NO_MODEL, Span, selection_span
 from desktop_app.ui.piano_roll.overlays import HEAT_ADD_COLOUR, HeatMap
 from desktop_app.ui.piano_roll.state import Tool
 
@@ -311,7 +311,7 @@ def test_without_a_model_the_panel_says_how_to_get_one_and_remembers_the_choice(
     click(qtbot, panel.choose_button)
     qtbot.waitUntil(lambda: panel.net is not None, timeout=RUN_MS)
     assert panel.run_button.isEnabled() and panel.model_label.text() == "Model: tiny-arcnn (best)"
-    assert window.settings.q.value(CHECKPOINT_KEY) == str(folder)
+    assert window.settings.model_checkpoint("arcnn") == str(folder)
     window.settings.sync()
     again = make_window()
     again.show()

@@ -24,7 +24,7 @@ from desktop_app.music.song import Song
 from desktop_app.music.track import Track
 from desktop_app.runner.jobs import ModelRunner
 from desktop_app.ui.models.evaluation_view import EvaluationView
-from desktop_app.ui.models.training_panel import TrainingPanel, checkpoint_key
+from desktop_app.ui.models.training_panel import TrainingPanel
 from desktop_app.ui.settings import AppSettings
 
 PIECES = 24
@@ -199,8 +199,7 @@ def test_a_resumed_run_continues_the_curve_and_retraces_the_same_seed(qtbot, pan
         click(qtbot, panel.use_button)
     best = best_directory(tmp_path / "whole")
     assert used.args == ["tiny", str(best)]
-    assert settings.q.value(checkpoint_key("tiny")) == str(best)
-    assert checkpoint_key("arcnn") == "models/arcnn/checkpoint"
+    assert settings.model_checkpoint("tiny") == str(best)
 
     # "Evaluate" shows what `desktop-app evaluate` computes
     click(qtbot, panel.evaluate_button)

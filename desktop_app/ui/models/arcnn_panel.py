@@ -35,7 +35,6 @@ from desktop_app.ui.piano_roll.overlays import HeatLayer, HeatMap
 from desktop_app.ui.piano_roll.viewport import RollViewport
 from desktop_app.ui.settings import AppSettings
 
-CHECKPOINT_KEY = "models/arcnn_checkpoint"
 DRAW_MS = 33  # the roll shows a run's latest state at most 30 times a second
 HEAT_SECONDS = 0.1  # during a run, the worker refreshes the heat map at most this often
 HEAT_DELAY_MS = 120  # after a hand edit or a scroll, the heat map is asked for once things settle
@@ -251,7 +250,7 @@ class ArcnnPanel(QWidget):
     def find_model(self) -> None:
         """Load the checkpoint chosen before, else the shipped one; with neither, say how to get one."""
         self._looked_for_model = True
-        chosen = str(self.settings.q.value(CHECKPOINT_KEY, "") or "")
+        chosen = self.settings.model_checkpoint("arcnn")
         if chosen and Path(chosen).exists():
             self.load_checkpoint(Path(chosen))
             return
@@ -274,7 +273,7 @@ class ArcnnPanel(QWidget):
         self.runner.submit(job)
 
     def choose_checkpoint(self) -> None:
-        start = str(self.settings.q.value(CHECKPOINT_KEY, "") or self.settings.last_folder)
+        start = self.settings.model_checkpoint("arcnn") or self.settings.last_folder
         folder = self.choose_folder(start)
         if folder:
             self.load_checkpoint(Path(folder), remember=True)
@@ -294,7 +293,7 @@ class ArcnnPanel(QWidget):
                 return
             self.set_model(net, _checkpoint_name(path))
             if remember:
-                self.settings.q.setValue(CHECKPOINT_KEY, str(path))
+                self.settings.set_model_checkpoint("arcnn", path)
 
         def failed(reason: str) -> None:
             if generation == self._load_generation:

@@ -31,11 +31,6 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 EVAL_MAX_WINDOWS = 64  # the panel judges at most this many test windows, so an evaluation takes seconds
 
 
-def checkpoint_key(model: str) -> str:
-    """The settings key of the checkpoint the editor uses for `model` (the model's panel reads it)."""
-    return f"models/{model}/checkpoint"
-
-
 def default_runs_folder() -> Path:
     """Where new runs go: runs/ in the user data folder."""
     import platformdirs
@@ -417,7 +412,7 @@ class TrainingPanel(QWidget):
         checkpoint = self.checkpoint()
         if checkpoint is None or not self.model:
             return
-        self.settings.q.setValue(checkpoint_key(self.model), str(checkpoint))
+        self.settings.set_model_checkpoint(self.model, checkpoint)
         self.useInEditor.emit(self.model, str(checkpoint))
         self._say(f"The editor now uses {checkpoint} for {self.model}")
 
