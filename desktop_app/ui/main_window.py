@@ -60,11 +60,7 @@ IMPORT_FILTERS = ";;".join(
 PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
 MIDI_FILTER = _filter("MIDI files", (".mid",))
 
-PLACEHOLDER_DOCKS = (  # object name, title, area, shown at first start, what the placeholder says
-    ("models", "Models", Qt.DockWidgetArea.RightDockWidgetArea, False,
-     "The AR-CNN and transformer assistants will live here."),
-)
-LAYOUT_VERSION = 5  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 6  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -173,13 +169,6 @@ class MainWindow(QMainWindow):
             dock = self._add_dock(name, title, QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea, False)
             dock.visibilityChanged.connect(lambda visible: visible and self.model_views())
         self.tabifyDockWidget(self.docks["dataset"], self.docks["training"])
-        for name, title, area, shown, note in PLACEHOLDER_DOCKS:
-            placeholder = QLabel(note, self)
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            placeholder.setWordWrap(True)
-            placeholder.setEnabled(False)
-            placeholder.setMinimumHeight(60)
-            self._add_dock(name, title, placeholder, area, shown)
         self.resizeDocks([self.docks["overview"]], [150], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["tracks"]], [300], Qt.Orientation.Horizontal)
 

@@ -53,22 +53,22 @@ def test_layout_is_kept_between_runs(make_window):
     first.show()
     assert not first.docks["spectrogram"].isVisible() and first.docks["overview"].isVisible()
     first.docks["spectrogram"].show()
-    first.docks["models"].show()
+    first.docks["arcnn"].show()
     first.docks["overview"].hide()
     assert first.close()
     second = make_window()
     second.show()
-    assert second.docks["spectrogram"].isVisible() and second.docks["models"].isVisible()
+    assert second.docks["spectrogram"].isVisible() and second.docks["arcnn"].isVisible()
     assert not second.docks["overview"].isVisible()
     second.reset_layout()
-    assert second.docks["overview"].isVisible() and not second.docks["models"].isVisible()
+    assert second.docks["overview"].isVisible() and not second.docks["arcnn"].isVisible()
 
 
 def test_view_menu_toggles_docks(window):
     view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
-    toggle = next(a for a in view_menu.actions() if a.text() == "Models")
+    toggle = next(a for a in view_menu.actions() if a.text() == "AR-CNN")
     toggle.trigger()
-    assert window.docks["models"].isVisible()
+    assert window.docks["arcnn"].isVisible()
 
 
 def test_keyboard_undo_and_redo(qtbot, window):
