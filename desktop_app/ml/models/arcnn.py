@@ -467,7 +467,9 @@ def edit_probabilities(
 
 def evaluate_samples(net: ArcnnNet, config: ArcnnConfig, pieces: list, seed: int = 0,
                      max_windows: int | None = None, progress=None, knobs: SamplerKnobs | None = None) -> dict:
-    """The repair evaluation on `pieces` (see arcnn_repair): damage, repair with the default knobs, measure."""
+    """The repair evaluation on `pieces` (see arcnn_repair): damage, repair with DeepComposer's default
+    knobs and the model's own edits per pass, measure."""
     from desktop_app.ml.models.arcnn_repair import repair_evaluation
 
-    return repair_evaluation(net, config, pieces, knobs or SamplerKnobs(), seed, max_windows, progress)
+    knobs = knobs or SamplerKnobs(edits_per_pass=config.edits_per_pass)
+    return repair_evaluation(net, config, pieces, knobs, seed, max_windows, progress)
