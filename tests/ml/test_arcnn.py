@@ -160,3 +160,41 @@ def test_topk_hit_rate_counts_right_cells():
     logits = torch.tensor([[[3.0, 2.0, 1.0, 0.0]]])
     target = torch.tensor([[[1.0, 0.0, 0.0, 1.0]]])
     assert arcnn.topk_hit_rate(logits, target, k=2).item() == pytest.approx(0.5)
+
+
+def test_note_damage_removes_and_adds_whole_notes():
+    roll = roll_with([(t, 2) for t in range(0, 4)] + [(t, 5) for t in range(4, 12)] + [(t, 9) for t in range(12, 14)])
+    onsets = arcnn.onset_plane(roll)
+    rng = np.random.default_rng(0)
+    damaged, removed, added, untouched = arcnn.damage_notes(roll, onsets, rng, 2 / 3, 3)
+    assert len(removed) == 2 and len(untouched) == 1 and len(added) == 3
+    for row, s0, s1 in removed:
+        assert not damaged[s0:s1, row].any()
+    for row, s0, s1 in untouched:
+        assert damaged[s0:s1, row].all()
+    for row, s0, s1 in added:
+        assert damaged[s0:s1, row].all() and not roll[max(s0 - 1, 0):s1 + 1, row].any()
+
+
+def test_batch_corruption_damages_a_share_of_windows_note_by_note_and_targets_the_difference():
+    original = torch.zeros(6, 32, 16)
+    onsets = torch.zeros(6, 32, 16)
+    for start in range(0, 32, 4):
+        original[:, start:start + 4, 3 + start // 4] = 1
+        onsets[:, start, 3 + start // 4] = 1
+    config = ArcnnConfig(steps=32, n_pitches=16, note_corruption=1.0, add_range=(0.0, 0.0), remove_range=(0.0, 0.0))
+    torch.manual_seed(0)
+    corrupted, target = arcnn.corrupt_batch(original, onsets, config)
+    assert torch.equal(target.bool(), corrupted.bool() ^ original.bool())
+    assert target.sum() > 0
+    # cell-level corruption is off here, so every window changed was damaged note by note: at least
+    # one original note is gone whole
+    for i in range(6):
+        if target[i].any():
+            assert any(corrupted[i, start:start + 4, 3 + start // 4].sum() == 0 for start in range(0, 32, 4)) or \
+                corrupted[i].sum() > original[i].sum()
+    off = ArcnnConfig(steps=32, n_pitches=16, note_corruption=0.0)
+    torch.manual_seed(1)
+    plain = arcnn.corrupt(original, None, off)
+    torch.manual_seed(1)
+    assert all(torch.equal(a, b) for a, b in zip(plain, arcnn.corrupt_batch(original, onsets, off)))

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from desktop_app.music.grid import grid_to_notes
 from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
 
 
@@ -47,6 +48,7 @@ class ArcnnConfig:
     hop: int = 64  # steps between training windows (4 bars)
     transpose: int = 5  # augmentation: each training window moves by up to this many semitones
     edits_per_pass: int = 4  # the sampler's default: edit events drawn from one network pass
+    note_corruption: float = 0.0  # share of training windows damaged note by note instead of cell by cell
 
     @property
     def high_pitch(self) -> int:
@@ -56,6 +58,7 @@ class ArcnnConfig:
 PRESETS: dict[str, dict] = {
     "tiny": {"width": 4, "depth": 2},
     "small": {"width": 8, "depth": 4},
+    "small-notes": {"width": 8, "depth": 4, "note_corruption": 0.5},
     "base": {"width": 16, "depth": 4},
     "large": {"width": 32, "depth": 4},
 }
@@ -116,6 +119,70 @@ def corrupt(
     added = ~on & (u < add_share)
     corrupted = (on & ~removed) | added
     return corrupted.float(), (corrupted ^ on).float()
+
+
+def roll_notes(roll: np.ndarray, onsets: np.ndarray) -> list[tuple[int, int, int]]:
+    """(row, start step, end step) of each note of a roll, runs split at `onsets`."""
+    steps = MODEL_STEPS_PER_BEAT  # a ppq equal to the grid makes ticks and steps the same
+    return [(n.pitch, n.start, n.end) for n in grid_to_notes(roll, onsets, steps, steps, 0)]
+
+
+def damage_notes(roll: np.ndarray, onsets: np.ndarray, rng: np.random.Generator, remove_share: float,
+                 add_count: int | None = None):
+    """Damage a roll note by note, as a composer's wrong or missing notes are: remove `remove_share`
+    of its notes whole, and add `add_count` random whole notes (as many as removed when None), with
+    pitches within the roll's span and two semitones around it, lengths drawn from its own notes,
+    on cells free before and after. Returns (damaged roll, removed, added, untouched notes)."""
+    notes = roll_notes(roll, onsets)
+    order = rng.permutation(len(notes))
+    cut = int(round(remove_share * len(notes)))
+    removed = [notes[i] for i in order[:cut]]
+    untouched = [notes[i] for i in order[cut:]]
+    damaged = roll.copy()
+    for row, s0, s1 in removed:
+        damaged[s0:s1, row] = False
+    added: list[tuple[int, int, int]] = []
+    if not notes:
+        return damaged, removed, added, untouched
+    wanted = len(removed) if add_count is None else add_count
+    low = max(min(p for p, _, _ in notes) - 2, 0)
+    high = min(max(p for p, _, _ in notes) + 2, roll.shape[1] - 1)
+    lengths = [s1 - s0 for _, s0, s1 in notes]
+    for _ in range(50 * max(wanted, 1)):
+        if len(added) >= wanted:
+            break
+        row = int(rng.integers(low, high + 1))
+        s0 = int(rng.integers(0, roll.shape[0]))
+        s1 = min(s0 + int(rng.choice(lengths)), roll.shape[0])
+        lo, hi = max(s0 - 1, 0), min(s1 + 1, roll.shape[0])
+        if roll[lo:hi, row].any() or damaged[lo:hi, row].any():
+            continue  # only where the cells are free in both, with a gap, so the note stays its own
+        damaged[s0:s1, row] = True
+        added.append((row, s0, s1))
+    return damaged, removed, added, untouched
+
+
+def corrupt_batch(original: torch.Tensor, onsets: torch.Tensor, config: ArcnnConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """`corrupt` for a training batch, except that a `config.note_corruption` share of the windows are
+    damaged note by note (a uniform share of notes removed whole, up to as many random notes added),
+    so the model also learns to put back whole notes and take out whole wrong ones."""
+    corrupted, target = corrupt(original, None, config)
+    if config.note_corruption <= 0:
+        return corrupted, target
+    chosen = torch.nonzero(torch.rand(original.shape[0]) < config.note_corruption).flatten().tolist()
+    if not chosen:
+        return corrupted, target
+    rng = np.random.default_rng(int(torch.randint(2**31 - 1, (1,))))
+    rolls = original.numpy() > 0.5
+    starts = onsets.numpy() > 0.5
+    for i in chosen:
+        n_removed = rng.uniform(0.0, 1.0)
+        damaged, removed, _, _ = damage_notes(rolls[i], onset_plane(rolls[i], starts[i]), rng, n_removed, 0)
+        damaged, _, _, _ = damage_notes(damaged, onset_plane(damaged, starts[i]), rng, 0.0,
+                                        int(rng.integers(0, len(removed) + 2)))
+        corrupted[i] = torch.from_numpy(damaged.astype(np.float32))
+        target[i] = torch.from_numpy((damaged ^ rolls[i]).astype(np.float32))
+    return corrupted, target
 
 
 def flip_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -292,7 +359,7 @@ def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor
     original, onsets = batch["roll"], batch["onsets"]
     if model.training:
         original, onsets = random_transpose(original, onsets, config.transpose)
-    corrupted, target = corrupt(original, None, config)
+    corrupted, target = corrupt_batch(original, onsets, config)
     planes = batch_planes(corrupted, batch_onsets(corrupted, onsets), batch["metre"])
     logits = model(planes)
     value = flip_loss(logits, target)

@@ -17,46 +17,19 @@ import numpy as np
 from desktop_app.ml import metrics
 from desktop_app.ml.data.piece import Piece
 from desktop_app.ml.data.windows import windows
-from desktop_app.ml.models.arcnn import ArcnnConfig, ArcnnNet, SamplerKnobs, metre_plane, onset_plane, sample_edits, window_roll
-from desktop_app.music.grid import grid_to_notes
-from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
+from desktop_app.ml.models.arcnn import (
+    ArcnnConfig,
+    ArcnnNet,
+    SamplerKnobs,
+    damage_notes,
+    metre_plane,
+    onset_plane,
+    roll_notes,
+    sample_edits,
+    window_roll,
+)
 
 COMPARED = ("in_scale_ratio", "pitch_class_entropy", "polyphony")
-
-
-def roll_notes(roll: np.ndarray, onsets: np.ndarray, low_pitch: int) -> list[tuple[int, int, int]]:
-    """(pitch, start step, end step) of each note of a roll, split at `onsets`."""
-    steps = MODEL_STEPS_PER_BEAT  # a ppq equal to the grid makes ticks and steps the same
-    return [(n.pitch, n.start, n.end) for n in grid_to_notes(roll, onsets, steps, steps, low_pitch)]
-
-
-def damage(roll: np.ndarray, onsets: np.ndarray, rng: np.random.Generator, config: ArcnnConfig):
-    """Remove half the notes of a window and add as many random ones (pitches within the window's
-    span and two semitones around it, lengths drawn from its own notes, on empty cells).
-    Returns (damaged roll, removed notes, added notes, untouched notes)."""
-    notes = roll_notes(roll, onsets, 0)
-    order = rng.permutation(len(notes))
-    removed = [notes[i] for i in order[: len(notes) // 2]]
-    untouched = [notes[i] for i in order[len(notes) // 2:]]
-    damaged = roll.copy()
-    for pitch, s0, s1 in removed:
-        damaged[s0:s1, pitch] = False
-    low = max(min(p for p, _, _ in notes) - 2, 0)
-    high = min(max(p for p, _, _ in notes) + 2, roll.shape[1] - 1)
-    lengths = [s1 - s0 for _, s0, s1 in notes]
-    added: list[tuple[int, int, int]] = []
-    for _ in range(50 * len(removed)):
-        if len(added) == len(removed):
-            break
-        pitch = int(rng.integers(low, high + 1))
-        s0 = int(rng.integers(0, roll.shape[0]))
-        s1 = min(s0 + int(rng.choice(lengths)), roll.shape[0])
-        lo, hi = max(s0 - 1, 0), min(s1 + 1, roll.shape[0])
-        if roll[lo:hi, pitch].any() or damaged[lo:hi, pitch].any():
-            continue  # only on cells free in both, with a gap, so the note stays its own
-        damaged[s0:s1, pitch] = True
-        added.append((pitch, s0, s1))
-    return damaged, removed, added, untouched
 
 
 def _share(notes, test) -> float:
@@ -70,8 +43,8 @@ def cell_f1(roll: np.ndarray, original: np.ndarray) -> float:
 
 
 def _piece(roll: np.ndarray, onsets: np.ndarray, config: ArcnnConfig, source: Piece, downbeats: np.ndarray) -> Piece:
-    notes = roll_notes(roll, onset_plane(roll, onsets), config.low_pitch)
-    array = np.array([(0, p, s0, s1, 100) for p, s0, s1 in notes], dtype=np.int32).reshape(-1, 5)
+    notes = roll_notes(roll, onset_plane(roll, onsets))
+    array = np.array([(0, config.low_pitch + p, s0, s1, 100) for p, s0, s1 in notes], dtype=np.int32).reshape(-1, 5)
     return replace(source, notes=array, downbeats=downbeats)
 
 
@@ -97,7 +70,7 @@ def repair_evaluation(
         original, onsets = window_roll(w.notes, config)
         if np.count_nonzero(onsets) < 4:
             continue
-        damaged, removed, added, untouched = damage(original, onsets, rng, config)
+        damaged, removed, added, untouched = damage_notes(original, onsets, rng, 0.5)
         metre = metre_plane(config.steps, w.downbeats)
         damaged_onsets = onset_plane(damaged, onsets)
         output = damaged
