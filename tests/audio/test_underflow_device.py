@@ -90,7 +90,8 @@ def test_a_starved_callback_underflows_and_the_buffer_is_raised(output):
     assert wait_for(lambda: raised, 30.0, poll), f"never raised; {output.underflows - before} underflows counted"
     engine.slow = 0.0
     assert raised == [512] and output.blocksize == 512
-    assert output.underflows - before >= 2
+    # the starving made underflows (one may have come before it, on a loaded machine)
+    assert output.underflows - before >= 1 and output.underflows >= 2
     assert output.stream.blocksize == 512 and output.active and output.lost is None
     # The song plays on from where the old stream stopped, on the new stream.
     at_reopen = engine.position
