@@ -3,7 +3,7 @@
 A checkpoint is a folder:
   model.safetensors      the weights
   config.json            the model's name, preset and config, the training settings, the step
-  MODEL_CARD.md          what a person reads: data, steps, wall time, hardware, losses, the command
+  model_card.md          what a person reads: data, steps, wall time, hardware, losses, the command
   optimizer.safetensors  (training checkpoints) the optimizer's tensors, flattened by name
   training_state.json    (training checkpoints) the step, the best validation loss, the rest of the
                          optimizer's state: everything needed to resume the same curve
@@ -28,7 +28,7 @@ from desktop_app.music.errors import MusicFileError
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
-CARD = "MODEL_CARD.md"
+CARD = "model_card.md"
 OPTIMIZER = "optimizer.safetensors"
 TRAINING_STATE = "training_state.json"
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")

@@ -41,7 +41,7 @@ def test_weights_config_card_and_training_state_round_trip(tmp_path):
     folder = save_checkpoint(tmp_path / "ck", model, {"model": "mlp", "step": 3}, "# card\n", optimizer,
                              {"step": 3, "best_valid_loss": 0.5, "seconds": 1.0})
     assert sorted(p.name for p in folder.iterdir()) == [
-        "MODEL_CARD.md", "config.json", "model.safetensors", "optimizer.safetensors", "training_state.json"]
+        "config.json", "model.safetensors", "model_card.md", "optimizer.safetensors", "training_state.json"]
     loaded = load_checkpoint(folder)
     assert loaded.config == {"model": "mlp", "step": 3} and loaded.card == "# card\n"
 
