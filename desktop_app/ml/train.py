@@ -357,6 +357,10 @@ def train_in_child(config: TrainConfig, pieces: Pieces | None, queue, stop, paus
         os.nice(nice)
     except (AttributeError, OSError):  # Windows has no nice; a priority is a wish, not a need
         pass
+    try:  # Linux: run only on time no other process wants, so the sound and the window never wait
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
     torch.set_num_threads(threads)
     control = EventControl(stop, pause)
     try:
