@@ -22,7 +22,7 @@ from desktop_app.ui.piano_roll import palette
 from desktop_app.ui.piano_roll.note_info import describe_note
 from desktop_app.ui.piano_roll.note_raster import LEVELS, OCTAVE, RasterView, colour_table, compose, note_rows
 from desktop_app.ui.piano_roll.state import RollState, Tool
-from desktop_app.ui.piano_roll.viewport import RollViewport
+from desktop_app.ui.piano_roll.viewport import RollViewport, repaint_playhead_strips
 
 EDGE_PX = 5
 DRAG_START_PX = 3
@@ -113,12 +113,7 @@ class NoteArea(QWidget):
         self.refresh()
 
     def _playhead_moved(self, tick: int) -> None:
-        """Repaint only the strips the playhead leaves and enters: it moves 60 times a second."""
-        vp = self.viewport
-        for old in (self._playhead_tick, tick):  # x under the current mapping: the view may have moved
-            if old is not None:
-                x = vp.tick_to_x(old)
-                self.update(int(x) - 3, 0, 7, self.height())
+        repaint_playhead_strips(self, self.viewport, self._playhead_tick, tick)
         self._playhead_tick = tick
 
     def resizeEvent(self, event) -> None:

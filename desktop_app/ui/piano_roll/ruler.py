@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 from desktop_app.music.snap import Snap
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll.state import RollState
-from desktop_app.ui.piano_roll.viewport import RollViewport
+from desktop_app.ui.piano_roll.viewport import RollViewport, repaint_playhead_strips
 
 RULER_HEIGHT = 26
 
@@ -33,12 +33,7 @@ class Ruler(QWidget):
         document.songChanged.connect(self.update)
 
     def _playhead_moved(self, tick: int) -> None:
-        """Repaint the strips the playhead leaves and enters, not the whole ruler."""
-        vp = self.viewport
-        for old in (self._playhead_tick, tick):  # x under the current mapping: the view may have moved
-            if old is not None:
-                x = vp.tick_to_x(old)
-                self.update(int(x) - 3, 0, 7, self.height())
+        repaint_playhead_strips(self, self.viewport, self._playhead_tick, tick)
         self._playhead_tick = tick
 
     def _snapped(self, x: float) -> int:

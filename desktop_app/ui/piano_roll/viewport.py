@@ -117,3 +117,11 @@ class RollViewport(QObject):
         self.key_height = max(self._min_key_height(), self.key_height)
         rows_on_screen = self.height / self.key_height
         self.top = min(float(N_PITCHES), max(rows_on_screen, self.top))
+
+
+def repaint_playhead_strips(widget, viewport: RollViewport, old_tick: int | None, new_tick: int) -> None:
+    """Repaint only the 7-pixel strips a moving playhead leaves and enters (it moves 60 times a
+    second), at x under the current mapping, since the view may have moved since the last draw."""
+    for tick in (old_tick, new_tick):
+        if tick is not None:
+            widget.update(int(viewport.tick_to_x(tick)) - 3, 0, 7, widget.height())
