@@ -546,14 +546,19 @@ def _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature
 
 
 def continuation_plan(bar_lengths: Sequence[int], n_voices: int, tracks: Sequence[int],
-                      density: int | None = None, polyphony: int | None = None) -> list[_Segment]:
+                      density: int | None = None, polyphony: int | None = None,
+                      known: dict[tuple[int, int], T.Slot] | None = None) -> list[_Segment]:
     """What continuing writes: each new bar (of the given lengths in steps) with a slot per voice,
-    those of `tracks` at the given levels (None: the model's choice), the others empty."""
+    those of `tracks` at the given levels (None: the model's choice), the others empty, or as
+    `known` gives them by (bar, voice): their notes are written as they are, for the model to hear."""
     plan: list[_Segment] = []
+    known = known or {}
     for b, length in enumerate(bar_lengths):
         for v in range(n_voices):
             silent = v not in tracks
             head = _slot_head(v, 0 if silent else density, 0 if silent else polyphony)
+            if silent and (b, v) in known:
+                head = known[b, v].head() + list(known[b, v].tokens)
             plan.append(_Segment(([T.BAR] if v == 0 else []) + head, b, v, int(length), silent, T.BAR, False))
     for i in range(len(plan) - 1):
         plan[i].end, plan[i].end_is_next_head = plan[i + 1].head[0], True
@@ -563,21 +568,31 @@ def continuation_plan(bar_lengths: Sequence[int], n_voices: int, tracks: Sequenc
 def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices: Sequence[int] | None = None,
                   bars: int = 2, variations: int = 4, temperature: float = 1.0, top_p: float = 0.95,
                   controls: Controls = Controls(), seed: int | None = None, top_k: int = 0,
-                  max_notes: int = 32) -> Iterator[GenerationUpdate]:
+                  max_notes: int = 32, from_bar: int | None = None) -> Iterator[GenerationUpdate]:
     """Continue `song` by `bars` bars after its last barline, writing the tracks of `track_indices`
     (all when None; the others stay silent there). Yields notes as they are decoded, in
     `variations` takes sampled in one batch, then the takes. A slot (a bar of a track) holds at most
-    `max_notes` notes."""
-    grid = _song_grid(song, bars)
+    `max_notes` notes. With `from_bar` (as the app numbers bars) it writes from that bar instead:
+    nothing at or after it is context, the written tracks' notes that begin in the bars written are
+    replaced, and the other tracks' notes there are given to the model as they are."""
+    grid = _song_grid(song, bars if from_bar is None else max(from_bar, 0) + bars)
     tracks = _tracks(song, track_indices)
     if bars < 1:
         raise ValueError("bars must be at least 1")
-    first = int(np.searchsorted(grid.lines, int(grid.notes[:, 3].max()) if len(grid.notes) else 0))
+    if from_bar is None:
+        first = int(np.searchsorted(grid.lines, int(grid.notes[:, 3].max()) if len(grid.notes) else 0))
+    else:
+        from desktop_app.ml.models.arcnn_track import bars_region
+
+        first = int(np.searchsorted(grid.lines, bars_region(song, from_bar, from_bar).start))
     first = min(first, len(grid.lines) - 1)
     while len(grid.lines) < first + bars + 1:
         grid.lines = np.append(grid.lines, 2 * grid.lines[-1] - grid.lines[-2])
     lengths = [int(grid.lines[first + b + 1] - grid.lines[first + b]) for b in range(bars)]
-    plan = continuation_plan(lengths, grid.n_voices, tracks, _level(controls.density), _level(controls.polyphony))
+    known = {(b, slot.voice): slot for b in range(bars) if first + b < len(grid.bars)
+             for slot in grid.bars[first + b].slots if slot.tokens} if from_bar is not None else {}
+    plan = continuation_plan(lengths, grid.n_voices, tracks, _level(controls.density), _level(controls.polyphony),
+                             known)
     size = _model(net).config.block_size
     context = grid.bars[:first]
     per_bar = max((len(T.plain_sequence([bar])) - 4 for bar in context), default=4 * grid.n_voices)
@@ -585,8 +600,16 @@ def continue_song(net: nn.Module, config: TransformerConfig, song, track_indices
     prompt = T.plain_sequence(context, span=controls.pitch_range or T.pitch_span(context))
     prompt = prompt if len(prompt) <= keep else _trimmed(prompt, keep)
     bar_starts = grid.lines[first:first + bars]
+    removed = set()
+    if from_bar is not None:
+        from desktop_app.music.timing import tick_to_step
+
+        start, stop = int(grid.lines[first]), int(grid.lines[first + bars])
+        for t in tracks:
+            steps = tick_to_step(np.array([n.start for n in song.tracks[t].notes], dtype=np.int64), song.ppq)
+            removed |= {(t, i) for i, step in enumerate(steps) if start <= step < stop}
     yield from _stream(net, config, grid, prompt, plan, bar_starts, variations, temperature, top_k, top_p, seed,
-                       True, tracks, set(), max_notes)
+                       True, tracks, removed, max_notes)
 
 
 def infill_song(net: nn.Module, config: TransformerConfig, song, first_bar: int, last_bar: int,
