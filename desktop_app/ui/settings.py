@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -83,6 +84,17 @@ class AppSettings:
 
     def set_model_checkpoint(self, model: str, path: Path | str) -> None:
         self.q.setValue(f"models/{model}/checkpoint", str(path))
+
+    def model_knobs(self, model: str) -> dict:
+        """The knobs a model's panel was last left with ({} before the first time)."""
+        try:
+            value = json.loads(str(self.q.value(f"models/{model}/knobs", "{}") or "{}"))
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def set_model_knobs(self, model: str, knobs: dict) -> None:
+        self.q.setValue(f"models/{model}/knobs", json.dumps(knobs))
 
     def sync(self) -> None:
         self.q.sync()

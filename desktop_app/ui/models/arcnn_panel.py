@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.music.song import Song
-from desktop_app.music.timing import MODEL_STEPS_PER_BEAT, BarBeat, step_to_tick, tick_to_step
+from desktop_app.music.timing import MODEL_STEPS_PER_BEAT, step_to_tick, tick_to_step
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
+from desktop_app.ui.models.common import Span, checkpoint_name, selection_span
 from desktop_app.ui.models.takes import TakeDisplay, Takes, TakesList, note_changes
 from desktop_app.ui.piano_roll.overlays import HeatLayer, HeatMap
 from desktop_app.ui.piano_roll.viewport import RollViewport
@@ -57,16 +58,6 @@ class Knobs:
 
 
 @dataclass(frozen=True)
-class Span:
-    """What the model may edit: grid steps [start, stop) (None: to the end) and pitches low..high."""
-
-    start: int = 0
-    stop: int | None = None
-    low: int = 0
-    high: int = 127
-
-
-@dataclass(frozen=True)
 class LiveState:
     """A running model's state, sent from the runner: the track's notes after `events` edit events,
     and the heat map for them when it was refreshed."""
@@ -74,23 +65,6 @@ class LiveState:
     events: int
     notes: tuple
     heat: HeatMap | None = None
-
-
-def selection_span(song: Song, track: int, selection: frozenset[int], loop: tuple[int, int] | None) -> Span | None:
-    """The bars the selected notes span (first to last bar touched) and their pitch range; with no
-    selection, the bars of the loop region and every pitch; None when there is neither."""
-    meter = song.meter
-    if selection and song.tracks:
-        notes = [song.tracks[track].notes[i] for i in selection]
-        first, last = min(n.start for n in notes), max(n.end for n in notes) - 1
-        low, high = min(n.pitch for n in notes), max(n.pitch for n in notes)
-    elif loop is not None and loop[1] > loop[0]:
-        first, last, low, high = loop[0], loop[1] - 1, 0, 127
-    else:
-        return None
-    start = meter.tick_of(BarBeat(meter.bar_beat(max(first, 0)).bar, 1))
-    stop = meter.tick_of(BarBeat(meter.bar_beat(max(last, first, 0)).bar + 1, 1))
-    return Span(int(tick_to_step(max(start, 0), song.ppq)), int(tick_to_step(max(stop, 0), song.ppq)), low, high)
 
 
 def heat_map(song: Song, track: int, net, span: Span, centre_step: int, temperature: float) -> HeatMap:
@@ -102,18 +76,6 @@ def heat_map(song: Song, track: int, net, span: Span, centre_step: int, temperat
     sounding = editor.seed_roll[start:start + probs.shape[0]]
     return HeatMap(int(step_to_tick(start, song.ppq)), song.ppq / MODEL_STEPS_PER_BEAT, net.config.low_pitch,
                    probs, sounding.copy())
-
-
-def _checkpoint_name(path: Path) -> str:
-    """How the panel names a checkpoint: the shipped one, a training run's ("RUN (best)" for
-    RUN/checkpoints/best), else its folder's name."""
-    from desktop_app.ml.shipped import MODELS_DIR
-
-    if path.parent == MODELS_DIR:
-        return f"shipped {path.name}"
-    if path.parent.name == "checkpoints":
-        return f"{path.parent.parent.name} ({path.name})"
-    return path.name
 
 
 class ArcnnPanel(QWidget):
@@ -291,7 +253,7 @@ class ArcnnPanel(QWidget):
         def loaded(net) -> None:
             if generation != self._load_generation:
                 return
-            self.set_model(net, _checkpoint_name(path))
+            self.set_model(net, checkpoint_name(path))
             if remember:
                 self.settings.set_model_checkpoint("arcnn", path)
 

@@ -157,7 +157,7 @@ class Takes(QObject):
 
 
 class TakeDisplay(QObject):
-    """Shows the active take: its changes to its track in the roll's take layer, and its song in
+    """Shows the active take: its changes to the song's tracks in the roll's take layer, and its song in
     playback (A/B: playback swaps its schedule to the take). While a model runs, `show_live`
     draws the run's latest state instead."""
 
@@ -188,9 +188,15 @@ class TakeDisplay(QObject):
             self.layer.clear()
             return
         document = self.takes.document.song
-        before = document.tracks[take.track].notes if take.track < len(document.tracks) else ()
-        changes = note_changes(before, song.tracks[take.track].notes)
-        self.layer.set_changes(changes.added, changes.removed)
+        added: tuple[Note, ...] = ()
+        removed: tuple[Note, ...] = ()
+        for i, track in enumerate(song.tracks):  # a take may change several tracks (a transformer's)
+            before = document.tracks[i] if i < len(document.tracks) else None
+            if track is before:
+                continue
+            changes = note_changes(before.notes if before is not None else (), track.notes)
+            added, removed = added + changes.added, removed + changes.removed
+        self.layer.set_changes(added, removed)
 
 
 class TakesList(QWidget):
