@@ -3,7 +3,10 @@ tiny model trains flat out in the child, a chorale loops on the output device an
 ticks on the GUI thread (which also drains the child's metrics, as the training panel will):
 the longest GUI stall (goal under 50 ms), the output underflows (goal 0), how fast a stop takes
 effect, and the child's training throughput against the same loop run in this process. The same
-playback without training comes first, as the baseline of a machine that may be busy with more."""
+playback without training comes first, as the baseline of a machine that may be busy with more.
+The output is opened as the app opens it: at the default buffer, with the buffer policy polled
+from the GUI thread (raising the buffer when underflows repeat), so the buffer the baseline
+settles on is the one the app would have remembered when training starts."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import os
 import tempfile
 import time
 
+WATCH_MS = 16  # the app polls the output for underflows on each playhead frame (ui.playback.FRAME_MS)
 STREAM_SETTLE_SECONDS = 3.0  # a new PulseAudio stream stalls for up to 2 s before it settles
 PRESET, BATCH = "small", 64
 
@@ -49,10 +53,11 @@ def _start_playback():
     """A chorale looping on the default output; (output, synth) or (error text, None)."""
     from music21 import corpus
 
+    from desktop_app.audio.buffer_policy import BufferPolicy
     from desktop_app.audio.engine import Engine
     from desktop_app.audio.render import SynthSettings
     from desktop_app.audio.schedule import build_schedule
-    from desktop_app.audio.stream import AudioOutput, AudioUnavailable
+    from desktop_app.audio.stream import DEFAULT_BLOCKSIZE, AudioOutput, AudioUnavailable
     from desktop_app.music.formats import read_any
 
     song = read_any(corpus.getWork("bach/bwv66.6")).song
@@ -60,7 +65,7 @@ def _start_playback():
     synth = settings.make_synth()
     engine = Engine(synth, build_schedule(song, settings.sample_rate))
     try:
-        output = AudioOutput(engine)
+        output = AudioOutput(engine, policy=BufferPolicy(DEFAULT_BLOCKSIZE))
     except AudioUnavailable as e:
         synth.close()
         return f"no audio output: {e}", None
@@ -68,16 +73,20 @@ def _start_playback():
     return output, synth
 
 
-def _gui_stalls(app, seconds: float) -> dict:
-    """Run the event loop for `seconds` with a 1 ms timer; the longest gap beyond 1 ms is a stall."""
+def _gui_stalls(app, seconds: float, output=None) -> dict:
+    """Run the event loop for `seconds` with a 1 ms timer; the longest gap beyond 1 ms is a stall.
+    With `output`, the timer also polls its buffer policy every WATCH_MS, as the app's playback does."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-    gaps, last = [], [time.perf_counter()]
+    gaps, last, polled = [], [time.perf_counter()], [time.perf_counter()]
 
     def tick() -> None:
         now = time.perf_counter()
         gaps.append(now - last[0])
         last[0] = now
+        if output is not None and now - polled[0] >= WATCH_MS / 1000:
+            polled[0] = now
+            output.adapt()
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -120,8 +129,10 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
         _gui_stalls(app, STREAM_SETTLE_SECONDS)
         output.engine.play()
     before = output.underflows if playing else 0
-    result["gui_without_training"] = _gui_stalls(app, seconds)
-    result["audio_without_training"] = {"underflows": output.underflows - before} if playing else {"error": output}
+    start_block = output.blocksize if playing else 0
+    result["gui_without_training"] = _gui_stalls(app, seconds, output if playing else None)
+    result["audio_without_training"] = ({"underflows": output.underflows - before, "blocksize_at_start": start_block,
+                                         "blocksize_at_end": output.blocksize} if playing else {"error": output})
 
     process = TrainingProcess(_config(os.path.join(folder, "child"), 10**9), _pieces(), threads=child_threads)
     rows: list[dict] = []
@@ -134,13 +145,15 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
         return result | {"error": f"training failed: {process.error}"}
 
     before, first = (output.underflows if playing else 0), len(rows)
+    start_block = output.blocksize if playing else 0
     t0 = time.perf_counter()
-    result["gui_while_training"] = _gui_stalls(app, seconds) | {"goal_longest_stall_ms": 50}
+    result["gui_while_training"] = _gui_stalls(app, seconds, output if playing else None) | {"goal_longest_stall_ms": 50}
     elapsed = time.perf_counter() - t0
     steps_meanwhile = len(rows) - first
     if playing:
         result["audio_while_training"] = {"device": output.device_name, "underflows": output.underflows - before,
-                                          "goal_underflows": 0, "output_latency_ms": round(output.latency * 1000, 2)}
+                                          "goal_underflows": 0, "blocksize_at_start": start_block,
+                                          "blocksize_at_end": output.blocksize, "output_latency_ms": round(output.latency * 1000, 2)}
         output.close()
         synth.close()
     else:
