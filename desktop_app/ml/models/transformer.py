@@ -245,7 +245,8 @@ def make_examples(pieces: list, config: TransformerConfig) -> Examples:
 
 
 def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-    """Next-token cross-entropy over every real token; metric: next-token accuracy."""
+    """Next-token cross-entropy over every real token; metrics: next-token accuracy and perplexity
+    (e to the loss: the number of tokens the model hesitates between, on average)."""
     tokens = batch["tokens"]
     logits = model(tokens[:, :-1])
     target = tokens[:, 1:]
@@ -253,7 +254,7 @@ def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor
     with torch.no_grad():
         real = target != T.PAD
         accuracy = (logits.argmax(-1) == target)[real].float().mean() if real.any() else torch.tensor(0.0)
-    return value, {"accuracy": float(accuracy)}
+    return value, {"accuracy": float(accuracy), "perplexity": float(torch.exp(value.detach()))}
 
 
 # ---------------------------------------------------------------------------------------------
