@@ -1,10 +1,12 @@
 """Evaluate a checkpoint on a dataset: validation and test loss with the model's own loss, and the
 model's own judgement of what it generates (a model module may define `evaluate_samples(net,
-config, pieces, seed, progress)`; the AR-CNN's is its repair evaluation). Shared by
-`desktop-app evaluate` and the training panel."""
+config, pieces, seed, max_windows, progress[, train_pieces])`; the AR-CNN's is its repair
+evaluation), and further figures per split (`split_figures(net, config, pieces, seed)`, e.g. the
+transformer's loss per note). Shared by `desktop-app evaluate` and the training panel."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Callable
 
@@ -54,7 +56,13 @@ def evaluate_checkpoint(
         "valid": split_loss(loaded.module, loaded.net, loaded.config, valid, seed=seed),
         "test": split_loss(loaded.module, loaded.net, loaded.config, test, seed=seed),
     }
+    if hasattr(loaded.module, "split_figures"):
+        for name, pieces in (("valid", valid), ("test", test)):
+            result[name].update(loaded.module.split_figures(loaded.net, loaded.config, pieces, seed=seed))
     if hasattr(loaded.module, "evaluate_samples"):
+        extra = {}
+        if "train_pieces" in inspect.signature(loaded.module.evaluate_samples).parameters:
+            extra["train_pieces"] = dataset.split("train")  # to measure copying of the training set
         result["samples"] = loaded.module.evaluate_samples(loaded.net, loaded.config, test, seed=seed,
-                                                           max_windows=max_windows, progress=progress)
+                                                           max_windows=max_windows, progress=progress, **extra)
     return result

@@ -5,6 +5,7 @@ a tiny untrained network, in seconds."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 from desktop_app.ml.data import piece_from_song
 from desktop_app.ml.data.sources import corpus_folder
 from desktop_app.ml.models import transformer as M
+from desktop_app.ml.models import transformer_eval as E
 from desktop_app.ml.models import transformer_tokens as T
 from desktop_app.music.musicxml_io import read_musicxml
 from desktop_app.music.note import Note
@@ -273,13 +275,49 @@ def test_a_sparse_request_is_sparser_than_a_dense_one_after_training():
     assert sum(dense) >= 2 * sum(sparse), (sparse, dense)
 
 
-def test_sample_evaluation_reports_metrics_and_the_density_control(net):
+def test_sample_evaluation_reports_continuations_infills_controls_and_copying(net):
+    pieces = _two_kinds_of_bars(2)
+    result = M.evaluate_samples(net, net.config, pieces, seed=0, max_windows=2, train_pieces=pieces)
+    assert result["windows"] == 2 and 2.0 <= result["notes_per_bar_real"] <= 8.0
+    compared = {"pitch_class_entropy", "in_scale_ratio", "polyphony", "note_density"}
+    assert set(result["continuation_metrics"]) == compared and set(result["infill_metrics"]) == compared
+    assert all(0.0 <= value <= 1.0 for value in result["control_accuracy"].values())
+    assert set(result["control_accuracy"]) == {"density", "polyphony"}
+    # the real held-out bars are in the "training set" here, so they copy it wholly: 4 bars of a voice
+    real_runs = [E.RunIndex(pieces).piece_longest(E._real(p, T.piece_bars(p.notes, p.downbeats, 1)[0][4:8]))
+                 for p in pieces]
+    assert result["copying"]["continuation"]["real_longest_run_mean"] == np.mean(real_runs) >= 8
+    again = M.evaluate_samples(net, net.config, pieces, seed=0, max_windows=2, train_pieces=pieces)
+    assert json.dumps(result, sort_keys=True) == json.dumps(again, sort_keys=True)  # NaN-safe equality
+
+
+def test_the_longest_shared_run_is_found_note_for_note():
+    from desktop_app.ml.data.piece import Piece
+
+    def piece(pitches, voice=0):
+        rows = [(voice, p, 4 * i, 4 * i + 4, 90) for i, p in enumerate(pitches)]
+        return Piece("p", "p", "synthetic", np.array(rows, dtype=np.int32), np.array([0, 64], dtype=np.int32))
+
+    index = E.RunIndex([piece([60, 62, 64, 65, 67, 69]), piece([72, 71, 69])])
+    assert index.piece_longest(piece([50, 62, 64, 65, 51, 71, 69])) == 3  # 62 64 65
+    assert index.piece_longest(piece([71, 69, 67])) == 2
+    assert index.piece_longest(piece([40, 41])) == 0
+    longer = Piece("p", "p", "synthetic", np.array([(0, 62, 0, 8, 90), (0, 64, 8, 12, 90)], dtype=np.int32),
+                   np.array([0, 64], dtype=np.int32))
+    assert index.piece_longest(longer) == 1  # a note of another length is another note
+
+
+def test_loss_per_note_is_the_summed_token_loss_over_the_notes(net):
     piece = _two_kinds_of_bars(1)[0]
-    result = M.evaluate_samples(net, net.config, [piece], seed=0, max_windows=1)
-    assert result["windows"] == 1 and result["notes_per_bar_real"] in (2.0, 3.5, 5.0, 6.5, 8.0)
-    assert set(result["continuation_metrics"]) == {"pitch_class_entropy", "in_scale_ratio", "polyphony",
-                                                   "note_density", "empty_beat_rate"}
-    assert result["notes_per_bar_asked_low"] >= 0 and result["notes_per_bar_asked_high"] >= 0
+    figures = M.split_figures(net, net.config, [piece], seed=3)
+    examples = M.make_examples([piece], net.config)
+    torch.manual_seed(3)
+    batch = examples.batch(torch.arange(len(examples)))
+    if len(examples) == 1:
+        assert figures["loss_per_token"] == pytest.approx(float(M.loss(net, batch)[0]), rel=1e-5)
+    target = batch["tokens"][:, 1:]
+    assert figures["notes"] == int(T.is_kind(target, T.PITCH0, 128).sum()) > 0
+    assert figures["loss_per_note"] * figures["notes"] == pytest.approx(figures["loss_per_token"] * figures["tokens"])
 
 
 def test_a_continuation_longer_than_the_context_refills_the_cache_from_the_latest_bars(monkeypatch):

@@ -685,12 +685,19 @@ def _usual_level(grid: _SongGrid, slot: T.Slot, kind: str) -> int:
 
 
 def evaluate_samples(net: TransformerNet, config: TransformerConfig, pieces: list, seed: int = 0,
-                     max_windows: int | None = None, progress=None) -> dict:
-    """Continuations of held-out pieces against their real next bars, and the density control's
-    effect (see transformer_eval)."""
+                     max_windows: int | None = None, progress=None, train_pieces: list | None = None) -> dict:
+    """Continuations and infills of held-out pieces against their real bars, control accuracy and
+    copying of the training set (see transformer_eval)."""
     from desktop_app.ml.models.transformer_eval import evaluate_samples as run
 
-    return run(net, config, pieces, seed, max_windows, progress)
+    return run(net, config, pieces, seed, max_windows, progress, train_pieces)
+
+
+def split_figures(net: TransformerNet, config: TransformerConfig, pieces: list, seed: int = 0) -> dict:
+    """Loss per token and per note on a split (see transformer_eval)."""
+    from desktop_app.ml.models.transformer_eval import split_figures as run
+
+    return run(net, config, pieces, seed)
 
 
 def last_update(updates: Iterator[GenerationUpdate]) -> GenerationUpdate:
