@@ -161,6 +161,48 @@ def voice_range_violations(piece: Piece, ranges: Sequence[tuple[int, int]] = SAT
     return float(((pitches < low) | (pitches > high)).mean())
 
 
+def _voice_lines(piece: Piece) -> list[np.ndarray]:
+    """Each voice's pitch at each step up to the piece's span (-1 where it rests); where a voice
+    sounds two pitches at once, its highest counts."""
+    span = _span(piece)
+    lines = []
+    for voice in np.unique(piece.notes[:, 0]):
+        line = np.full(span, -1, dtype=np.int64)
+        rows = piece.notes[piece.notes[:, 0] == voice]
+        for _, pitch, start, end, _ in rows[np.argsort(rows[:, 1], kind="stable")]:
+            line[start:end] = pitch
+        lines.append(line)
+    return lines
+
+
+def _parallels(piece: Piece, interval: int) -> int:
+    """Consecutive perfect intervals of `interval` semitones modulo 12 (7: fifths, 0: octaves and
+    unisons) between any two voices: at a step where both voices move to a new pitch in the same
+    direction, sounding that interval (compound or not) before and after. Repeated notes, rests,
+    contrary motion and one voice moving alone do not count."""
+    lines = _voice_lines(piece)
+    count = 0
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            a, b = lines[i], lines[j]
+            a0, a1, b0, b1 = a[:-1], a[1:], b[:-1], b[1:]
+            sounding = (a0 >= 0) & (a1 >= 0) & (b0 >= 0) & (b1 >= 0)
+            same_way = np.sign(a1 - a0) * np.sign(b1 - b0) > 0
+            before, after = (a0 - b0) % 12 == interval, (a1 - b1) % 12 == interval
+            count += int(np.count_nonzero(sounding & same_way & before & after))
+    return count
+
+
+def parallel_fifths(piece: Piece) -> int:
+    """Parallel (consecutive) fifths between any two voices, counted as in `_parallels`."""
+    return _parallels(piece, 7)
+
+
+def parallel_octaves(piece: Piece) -> int:
+    """Parallel octaves and unisons between any two voices, counted as in `_parallels`."""
+    return _parallels(piece, 0)
+
+
 METRICS: dict[str, Callable[[Piece], float]] = {
     "pitch_class_entropy": pitch_class_entropy,
     "scale_consistency": scale_consistency,
@@ -173,6 +215,8 @@ METRICS: dict[str, Callable[[Piece], float]] = {
     "empty_bar_rate": empty_bar_rate,
     "note_density": note_density,
     "voice_range_violations": voice_range_violations,
+    "parallel_fifths": parallel_fifths,
+    "parallel_octaves": parallel_octaves,
 }
 
 UNITS: dict[str, str] = {
@@ -187,6 +231,8 @@ UNITS: dict[str, str] = {
     "empty_bar_rate": "share of bars",
     "note_density": "notes per bar",
     "voice_range_violations": "share of notes",
+    "parallel_fifths": "consecutive fifths",
+    "parallel_octaves": "consecutive octaves",
 }
 
 

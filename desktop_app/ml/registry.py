@@ -15,7 +15,10 @@ from types import ModuleType
 #   build(config)     -> torch.nn.Module
 #   make_examples(pieces, config) -> Examples: len(examples) and examples.batch(indices) -> {name: Tensor}
 #   loss(model, batch) -> (scalar loss tensor, {metric name: float})   (calls model(...) so DDP syncs)
-# and may define `sample(...)`, the generator of edits that the editor animates.
+# and may define `sample(...)`, the generator of edits that the editor animates, and, for a model that
+# trains more than one network in its own way (the GAN):
+#   make_optimizer(model, train_config) -> torch.optim.Optimizer   (one, a parameter group per network)
+#   train_step(model, batch, optimizer, train_config) -> (loss tensor, metrics)   (steps the optimizer itself)
 REQUIRED = ("Config", "PRESETS", "build", "make_examples", "loss")
 
 

@@ -4,7 +4,8 @@ headless `desktop-app train` command and `torchrun` (DistributedDataParallel) al
 Each step's randomness (the batch, dropout) is seeded from (seed, step, rank), so a run resumed
 from a checkpoint retraces the curve of an uninterrupted one exactly; the checkpoint only has to
 hold the weights, the optimizer and the step. Metrics go to a callback, to metrics.csv and to
-TensorBoard event files in the run folder (`tensorboard --logdir RUN`)."""
+TensorBoard event files in the run folder (`tensorboard --logdir RUN`). A model module may bring its
+own optimizer and step (`make_optimizer`, `train_step`: see desktop_app.ml.registry), as the GAN does."""
 
 from __future__ import annotations
 
@@ -239,7 +240,13 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank
     model = spec.build(model_config).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # A model that trains more than one network (the GAN) gives its own optimizer (one, with a parameter
+    # group per network, so checkpoints keep every state) and its own step; the others use AdamW and loss.
+    custom_step = hasattr(spec, "train_step")
+    if custom_step and world_size > 1:
+        raise ValueError(f"{config.model} trains with its own step, on one process only (not under torchrun)")
+    optimizer = (spec.make_optimizer(model, config) if hasattr(spec, "make_optimizer")
+                 else torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay))
     run_dir = Path(config.out)
     start_step, best_valid, seconds_before = 0, math.inf, 0.0
     if config.resume:
@@ -286,12 +293,16 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
         for group in optimizer.param_groups:
             group["lr"] = lr
         indices = torch.randint(len(train_examples), (config.batch_size,))
-        loss, metrics = spec.loss(model, to_device(train_examples.batch(indices), device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        batch = to_device(train_examples.batch(indices), device)
+        if custom_step:  # train_step(model, batch, optimizer, config) -> (loss, metrics), having stepped
+            loss, metrics = spec.train_step(model, batch, optimizer, config)
+        else:
+            loss, metrics = spec.loss(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
         # the mean loss over ranks, and whether any rank was asked to stop: one collective a step
         shared = torch.tensor([loss.item(), float(control.stop_requested())], dtype=torch.float64, device=device)
         if world_size > 1:

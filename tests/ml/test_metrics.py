@@ -134,3 +134,25 @@ def test_compare_sets_reports_means_and_overlap():
     assert table["polyphony"]["overlap_area"] < 1e-6
     same = metrics.compare_sets(melodies, melodies, names=["pitches_used"])
     assert same["pitches_used"]["overlap_area"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_parallel_fifths_and_octaves_by_hand():
+    # C-G up to D-A (parallel fifth), then E-B (another), then both jump a fifth apart by contrary motion
+    fifths = piece([(0, 67, 0, 4), (0, 69, 4, 8), (0, 71, 8, 12), (0, 64, 12, 16),
+                    (1, 60, 0, 4), (1, 62, 4, 8), (1, 64, 8, 12), (1, 69, 12, 16)])
+    assert metrics.parallel_fifths(fifths) == 2 and metrics.parallel_octaves(fifths) == 0
+    # octave C-C to D-D, a compound octave (two octaves apart) too, and a unison to a unison
+    octaves = piece([(0, 72, 0, 4), (0, 74, 4, 8), (1, 48, 0, 4), (1, 50, 4, 8),
+                     (2, 60, 8, 12), (2, 62, 12, 16), (3, 60, 8, 12), (3, 62, 12, 16)])
+    # voices 0-1: 72/48 -> 74/50 (two octaves, parallel); voices 2-3: unison C -> unison D
+    assert metrics.parallel_octaves(octaves) == 2 and metrics.parallel_fifths(octaves) == 0
+
+
+def test_what_parallels_do_not_count():
+    oblique = piece([(0, 67, 0, 8), (1, 60, 0, 4), (1, 62, 4, 8)])  # one voice moves alone
+    repeated = piece([(0, 67, 0, 4), (0, 67, 4, 8), (1, 60, 0, 4), (1, 60, 4, 8)])  # repeated notes
+    rest = piece([(0, 67, 0, 4), (0, 69, 5, 8), (1, 60, 0, 4), (1, 62, 5, 8)])  # a rest between
+    contrary = piece([(0, 67, 0, 4), (0, 74, 4, 8), (1, 60, 0, 4), (1, 67, 4, 8), (2, 48, 0, 4), (2, 43, 4, 8)])
+    # contrary: voices 0-1 fifth to fifth in the same direction counts once; 1-2 and 0-2 move apart
+    assert [metrics.parallel_fifths(p) for p in (oblique, repeated, rest)] == [0, 0, 0]
+    assert metrics.parallel_fifths(contrary) == 1
