@@ -77,8 +77,9 @@ def _command_parser() -> argparse.ArgumentParser:
     train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     bench = sub.add_parser("bench", help="run a benchmark and print JSON")
     bench.add_argument("name", choices=["io", "pianoroll", "audio", "spectrogram", "dataset", "runner", "arcnn",
-                                        "transformer"],
+                                        "transformer", "gan"],
                        help="io: MIDI import and export of a 10,000-note file; "
+                       "gan: seconds to harmonise 16 bars, one thread and default threads; "
                        "transformer: sampling tokens per second of each preset, with and without the cache; "
                        "runner: GUI stalls, audio underflows and throughput while a training child process runs; "
                        "pianoroll: paint and drag times of the piano roll on a 20,000-note song; "
@@ -108,8 +109,9 @@ def _command_parser() -> argparse.ArgumentParser:
     dataset_sub.add_parser("list", help="list built-in and registered datasets").add_argument("--json", action="store_true")
     dataset_sub.add_parser("remove", help="forget a registered folder (its files stay)").add_argument("name")
     generate = sub.add_parser("generate", help="let a model edit or extend a song and write the result as MIDI")
-    generate.add_argument("model", choices=["arcnn", "transformer"],
-                          help="arcnn: edit a track one note cell at a time; transformer: continue the song or fill bars")
+    generate.add_argument("model", choices=["arcnn", "transformer", "gan"],
+                          help="arcnn: edit a track one note cell at a time; transformer: continue the song or fill bars; "
+                          "gan: write alto, tenor and bass under a melody track")
     generate.add_argument("--input", type=Path, required=True, help="a .mid, .mxl/.musicxml or .dap file")
     generate.add_argument("--out", type=Path, required=True, help="the .mid (or .dap) file to write")
     generate.add_argument("--track", type=int, default=1, help="the track to edit, counted from 1 (default 1)")
@@ -127,12 +129,15 @@ def _command_parser() -> argparse.ArgumentParser:
     generate.add_argument("--infill", metavar="A-B", help="transformer: write bars A..B anew instead of continuing")
     generate.add_argument("--tracks", help="transformer: the tracks to write, counted from 1, e.g. 1,3 (default all)")
     generate.add_argument("--variations", type=int, default=1,
-                          help="transformer: takes sampled together; the 2nd and later go to OUT-2.mid, ... (default 1)")
+                          help="transformer, gan: takes sampled together; the 2nd and later go to OUT-2.mid, ... (default 1)")
     generate.add_argument("--top-p", type=float, default=0.95, help="transformer: nucleus sampling (default 0.95)")
     generate.add_argument("--top-k", type=int, default=0, help="transformer: keep the k likeliest tokens (default 0: all)")
     generate.add_argument("--density", choices=["low", "medium", "high"], help="transformer: notes per bar")
     generate.add_argument("--polyphony", choices=["low", "medium", "high"], help="transformer: notes at once")
     generate.add_argument("--pitch-range", metavar="LOW-HIGH", help="transformer: MIDI pitches, e.g. 48-72")
+    generate.add_argument("--melody-track", type=int, default=1, help="gan: the melody's track, counted from 1 (default 1)")
+    generate.add_argument("--variety", type=float, default=1.0, help="gan: noise scale, 0 always writes the same (default 1.0)")
+    generate.add_argument("--voices", default="alto,tenor,bass", help="gan: the voices to write (default alto,tenor,bass)")
     evaluate = sub.add_parser("evaluate", help="losses and music metrics of a checkpoint on a dataset's held-out splits")
     evaluate.add_argument("checkpoint", type=Path, help="a checkpoint folder, or a model's name for the one shipped")
     evaluate.add_argument("--data", required=True, help="chorales, folk, a registered name, or a folder")
@@ -169,10 +174,14 @@ def render(source: Path, target: Path, soundfont: Path | None, sample_rate: int)
 
 def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, files: int = 2000,
               load: int = 0, realtime: bool = True) -> dict:
+    if name == "gan":
+        from desktop_app.bench import gan_bench
+
+        return gan_bench.run(runs)
     if name == "transformer":
         from desktop_app.bench import transformer_bench
 
-        return transformer_bench.run()
+        return transformer_bench.run(min(runs, 3))
     if name == "arcnn":
         from desktop_app.bench import arcnn_bench
 
@@ -233,11 +242,13 @@ def run_dataset(args: argparse.Namespace) -> None:
 def _checkpoint_for(model: str, given: Path | None) -> Path:
     from desktop_app.ml.shipped import shipped_checkpoint
 
+    from desktop_app.ml.shipped import MODELS_DIR
+
     if given is not None:
         return given
     folder = shipped_checkpoint(model)
     if folder is None:
-        raise MusicFileError(model, "no checkpoint is shipped for this model: give one with --checkpoint")
+        raise MusicFileError(MODELS_DIR / model, f"no {model} checkpoint is shipped here: give one with --checkpoint")
     return folder
 
 
@@ -245,6 +256,8 @@ def run_generate(args: argparse.Namespace) -> None:
     """`desktop-app generate arcnn`: the AR-CNN edits one track of the input file."""
     if args.model == "transformer":
         return run_generate_transformer(args)
+    if args.model == "gan":
+        return run_generate_gan(args)
     from dataclasses import replace
 
     from desktop_app.ml.models.arcnn import SamplerKnobs
@@ -317,6 +330,28 @@ def run_generate_transformer(args: argparse.Namespace) -> None:
     for i, take in enumerate(result.takes):
         out = args.out if i == 0 else args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")
         write_any(replace(project, song=take), out)
+
+
+def run_generate_gan(args: argparse.Namespace) -> None:
+    """`desktop-app generate gan`: add alto, tenor and bass tracks under --melody-track; --variations
+    takes go to OUT.mid, OUT-2.mid, ..."""
+    from dataclasses import replace
+
+    from desktop_app.ml.models import gan
+    from desktop_app.ml.shipped import load_model
+    from desktop_app.music.formats import read_any, write_any
+
+    loaded = load_model(_checkpoint_for(args.model, args.checkpoint), expect=args.model)
+    project = read_any(args.input)
+    voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
+    try:
+        takes = gan.accompany(loaded.net, loaded.config, project.song, args.melody_track - 1, voices, args.seed,
+                              args.variety, args.variations)
+    except ValueError as e:
+        raise MusicFileError(args.input, str(e)) from None
+    for i, take in enumerate(takes):
+        out = args.out if i == 0 else args.out.with_name(f"{args.out.stem}-{i + 1}{args.out.suffix}")
+        write_any(replace(project, song=gan.with_accompaniment(project.song, take)), out)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
