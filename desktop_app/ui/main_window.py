@@ -25,6 +25,7 @@ from desktop_app.runner.jobs import ModelRunner
 from desktop_app.ui.dialogs import Dialogs, SaveChoice
 from desktop_app.ui.document import Document
 from desktop_app.ui.models.arcnn_panel import build_arcnn
+from desktop_app.ui.models.transformer_panel import TransformerPanel
 from desktop_app.ui.recovery import (
     Autosaver, RecoveryFile, claim_recovery_file, default_recovery_folder, orphaned_recovery_files, read_recovery,
 )
@@ -60,7 +61,7 @@ IMPORT_FILTERS = ";;".join(
 PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
 MIDI_FILTER = _filter("MIDI files", (".mid",))
 
-LAYOUT_VERSION = 6  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 7  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -164,6 +165,16 @@ class MainWindow(QMainWindow):
         self._add_dock("arcnn", "AR-CNN", self.arcnn_panel, Qt.DockWidgetArea.RightDockWidgetArea, False)
         self.arcnn_panel.run_action.triggered.connect(self.docks["arcnn"].show)
         self.addActions([self.arcnn_panel.run_action, self.arcnn_panel.heat_action])
+        self.transformer_panel = TransformerPanel(self.document, self.runner, self.takes, self.arcnn_panel.display,
+                                                  self.piano_roll.state, self.settings, self)
+        self.transformer_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._add_dock("transformer", "Transformer", self.transformer_panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                       False)
+        self.tabifyDockWidget(self.docks["arcnn"], self.docks["transformer"])
+        for action in (self.transformer_panel.continue_action, self.transformer_panel.fill_action):
+            action.triggered.connect(self.docks["transformer"].show)
+            action.triggered.connect(self.docks["transformer"].raise_)
+        self.addActions([self.transformer_panel.continue_action, self.transformer_panel.fill_action])
         self.dataset_view = self.training_panel = None  # built when one of their docks is first shown
         for name, title in (("dataset", "Dataset"), ("training", "Training")):
             dock = self._add_dock(name, title, QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea, False)
@@ -240,6 +251,9 @@ class MainWindow(QMainWindow):
         models_menu.addActions([self.docks["arcnn"].toggleViewAction(), self.arcnn_panel.run_action,
                                 self.arcnn_panel.heat_action])
         models_menu.addSeparator()
+        models_menu.addActions([self.docks["transformer"].toggleViewAction(), self.transformer_panel.continue_action,
+                                self.transformer_panel.fill_action])
+        models_menu.addSeparator()
         models_menu.addActions([self.docks["dataset"].toggleViewAction(), self.docks["training"].toggleViewAction()])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.transport_toolbar.toggleViewAction())
@@ -298,6 +312,8 @@ class MainWindow(QMainWindow):
         """A trained model chosen in the training panel: its editor panel loads it now."""
         if model == "arcnn":
             self.arcnn_panel.load_checkpoint(Path(checkpoint), remember=True)
+        elif model == "transformer":
+            self.transformer_panel.load_checkpoint(Path(checkpoint), remember=True)
 
     # ----- views follow the document ------------------------------------------------------
 
