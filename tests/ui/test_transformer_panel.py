@@ -125,6 +125,9 @@ def test_a_continuation_streams_in_becomes_takes_and_undoes_in_one_step(qtbot, w
     for take in (first, second):
         new = [n for t in take.song.tracks for n in t.notes if n not in set(before.tracks[0].notes + before.tracks[1].notes)]
         assert new and all(4 * BAR <= n.start < 6 * BAR for n in new), "two new bars after the seed"
+    counts = [len(take.all_changes().added) for take in (first, second)]
+    assert panel.status.text().startswith(f"Take 1 to Take 2: 2 variations, {counts[0]} and {counts[1]} new notes")
+    assert f"{counts[1]} notes added" in panel.takes_view.list.item(2).toolTip(), "counted over every track"
     assert window.takes.active is first and window.playback.audition_song is first.song
     click_take(qtbot, panel, 2)
     assert window.takes.active is second and window.playback.audition_song is second.song

@@ -62,6 +62,16 @@ class Take:
         after = self.song.tracks[index].notes if index < len(self.song.tracks) else ()
         return note_changes(before, after)
 
+    def all_changes(self) -> NoteChanges:
+        """The added and removed notes of every track the take changed."""
+        added: tuple[Note, ...] = ()
+        removed: tuple[Note, ...] = ()
+        for i, track in enumerate(self.song.tracks):
+            if i >= len(self.base.tracks) or track is not self.base.tracks[i]:
+                changes = self.changes(i)
+                added, removed = added + changes.added, removed + changes.removed
+        return NoteChanges(added, removed)
+
     def on(self, song: Song) -> Song:
         """The take applied to `song`, the document as it is now: each track gets the take's changes
         (the take itself when `song` is still its base); tracks the take added are appended."""
@@ -240,7 +250,7 @@ class TakesList(QWidget):
         self.list.addItem(original)
         for take in self.takes.takes:
             item = QListWidgetItem(take.name)
-            changes = take.changes()
+            changes = take.all_changes()
             item.setToolTip(f"{take.source}\n{len(changes.added)} notes added, {len(changes.removed)} removed")
             self.list.addItem(item)
         self.list.blockSignals(False)

@@ -619,7 +619,10 @@ class TransformerPanel(QWidget):
         for i, song in enumerate(result.takes):
             made.append(self.takes.add(base, song, track, f"{source} (variation {i + 1})", audition=i == 0))
         names = f"{made[0].name}" if len(made) == 1 else f"{made[0].name} to {made[-1].name}"
-        text = f"{names}: {len(made)} variation{'s' * (len(made) != 1)}. Click a take to audition it; Accept keeps it."
+        counts = [len(take.all_changes().added) for take in made]
+        notes = ", ".join(str(c) for c in counts[:-1]) + (" and " if len(counts) > 1 else "") + str(counts[-1])
+        text = (f"{names}: {len(made)} variation{'s' * (len(made) != 1)}, {notes} new notes. Click a take to "
+                f"audition it; Accept keeps it.")
         if result.log.rejected:
             text += f" {result.log.rejected} tr{'ies' if result.log.rejected != 1 else 'y'} rejected as copies."
         if result.log.still_copying:
