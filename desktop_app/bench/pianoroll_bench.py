@@ -3,13 +3,21 @@
 notes, against the usual Qt way timed in the same run: a QGraphicsScene with one rectangle item
 per note, in a QGraphicsView the size of the roll's note area, showing the same ticks and rows.
 
-Two kinds of frame, each a full repaint of what shows: `redraw`, the notes' look changed (here
-the selection flips between two sets of 20 notes, as a rubber band or a model's step changes
-it): every note is drawn again, the velocity lane too, while the keyboard, ruler, rows and grid
-come from caches, as what they show did not change; the scene repaints its viewport. `scroll`, the view moves (time and pitch in turn, a few pixels back and forth):
-everything that depends on the moved axis is drawn again. The roll repaints its note area,
-keyboard, ruler and velocity lane together, each once, as the event loop would. Medians of wall
-time (what the user waits) and of the GUI thread's CPU time (steadier on a loaded machine).
+A frame is one repaint of the whole editor (note area, keyboard, ruler and velocity lane, each
+once, as the event loop would paint them) after a change, timed from the change to the last
+pixel in the window's backing store; the scene view repaints its whole viewport, every item in
+view drawn again (what a QGraphicsView does after its view moved). Three kinds of change (FRAMES
+says the same in the JSON):
+
+`redraw`: the selection flips between two sets of 20 notes (as a rubber band or a click
+changes it). The roll rasterises the active track's notes again, recolours the pixels whose
+note changed (the other tracks' notes, rows and grid come from caches) and draws the velocity
+lane again. `edit`: the song changes (one note's velocity, back and forth, as an undo or a
+model's step does): every note of every track is rasterised again and the frame composed
+from scratch, the lane and ruler drawn again. `scroll`: the view moves (time and pitch in turn,
+a few pixels back and forth): everything that depends on the moved axis is drawn again (a time
+scroll shifts the frame and draws the uncovered columns). Medians of wall time (what the user
+waits) and of the GUI thread's CPU time (steadier on a loaded machine).
 
 Also the time per mouse-move step (event handling plus the repaint it causes) while dragging
 500 selected notes. Real widgets and real mouse events, offscreen."""
@@ -23,8 +31,21 @@ import time
 import numpy as np
 
 from desktop_app.bench.io_bench import make_song
+from desktop_app.music import edits
 
 SCROLL_PX = 8  # a time step; a pitch step is one row
+KINDS = ("redraw", "edit", "scroll")
+FRAMES = {
+    "frame": "one repaint of the whole editor (note area, keyboard, ruler, velocity lane) after a change, "
+             "from the change to the last pixel in the backing store; the QGraphicsScene roll repaints its "
+             "whole viewport (every item in view drawn) for every kind",
+    "redraw": "the selection flips between two sets of 20 notes: the active track's notes rasterised again, "
+              "changed pixels recoloured, velocity lane drawn again; rows, grid and ghost notes from caches",
+    "edit": "the song changes (one note's velocity, back and forth): every note rasterised again, the frame "
+            "composed from scratch, lane and ruler drawn again",
+    "scroll": "the view moves, time (8 px) and pitch (1 row) in turn: a time scroll shifts the frame and draws "
+              "the uncovered columns, a pitch scroll composes the frame again from the rasterised notes",
+}
 
 
 def _stats(times: list[float]) -> dict:
@@ -96,11 +117,17 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         arr = song.tracks[document.active_track].note_array
         shown = np.flatnonzero((arr[:, 2] > vp.left_tick) & (arr[:, 1] < vp.right_tick))[:40]
         selections = (shown[::2].tolist(), shown[1::2].tolist())
+        if kind == "edit":
+            track = song.tracks[document.active_track]
+            louder = edits.set_velocities(track, {int(shown[0]): 1 + track.notes[int(shown[0])].velocity % 127})
+            document.apply("Edit", song.with_track(document.active_track, louder))
         wall, cpu = [], []
         for k, (dx, rows) in enumerate(steps(count)):
             t0, c0 = time.perf_counter(), time.thread_time()
             if kind == "redraw":
-                document.select(selections[k % 2])  # the notes' look changed: every note is drawn again
+                document.select(selections[k % 2])
+            elif kind == "edit":
+                document.undo_stack.undo() if k % 2 == 0 else document.undo_stack.redo()
             elif dx:
                 vp.scroll_time(dx)
             else:
@@ -109,6 +136,8 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
             wall.append(time.perf_counter() - t0)
             cpu.append(time.thread_time() - c0)
         document.select(())
+        if kind == "edit" and document.undo_stack.canUndo():
+            document.undo_stack.undo()
         return wall, cpu
 
     def match_scene() -> None:
@@ -122,7 +151,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         wall, cpu = [], []
         for dx, rows in steps(count):
             t0, c0 = time.perf_counter(), time.thread_time()
-            if kind == "scroll" and dx:
+            if kind == "scroll" and dx:  # redraw and edit: the scene's items are drawn again as they are
                 hbar.setValue(hbar.value() + dx)
             elif kind == "scroll":
                 vbar.setValue(vbar.value() - round(rows * vp.key_height))
@@ -143,7 +172,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         match_scene()
         app.processEvents()
         result = {"visible_notes": visible_notes()}
-        for kind in ("redraw", "scroll"):
+        for kind in KINDS:
             scene_wall, scene_cpu = scene_frames(frames, kind)
             roll_wall, roll_cpu = roll_frames(frames, kind)
             result[kind] = {
@@ -193,6 +222,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
     return {
         "benchmark": "pianoroll",
         "notes": n_notes,
+        "frames": FRAMES,
         "widget_px": [width, height],
         "note_area_px": [area.width(), area.height()],
         "zoomed_out": zoomed_out,
@@ -200,7 +230,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         "zoomed_in_over_zoomed_out": {
             kind: {"wall": round(zoomed_in[kind]["median_ms"] / max(zoomed_out[kind]["median_ms"], 1e-6), 2),
                    "cpu": round(zoomed_in[kind]["cpu_median_ms"] / max(zoomed_out[kind]["cpu_median_ms"], 1e-6), 2)}
-            for kind in ("redraw", "scroll")},
+            for kind in KINDS},
         "drag_500": {"selected": len(chosen), "committed": moved, **_stats(drag_steps)},
         "goal": {"times_faster_at_20000": 8, "zoomed_in_over_zoomed_out": 0.33, "frame_ms": 16},
     }

@@ -20,7 +20,9 @@ from desktop_app.ui.colours import mix, track_colour
 from desktop_app.ui.document import Document
 from desktop_app.ui.piano_roll import palette
 from desktop_app.ui.piano_roll.note_info import describe_note
-from desktop_app.ui.piano_roll.note_raster import LEVELS, OCTAVE, RasterView, colour_table, compose, note_rows
+from desktop_app.ui.piano_roll.note_raster import (LEVELS, OCTAVE, RasterView, Scratch, band_rows, colour_table, compose,
+                                                   note_cells, note_planes, note_rows, pitch_range, recolour,
+                                                   row_select)
 from desktop_app.ui.piano_roll.state import RollState, Tool
 from desktop_app.ui.piano_roll.viewport import RollViewport, repaint_playhead_strips
 
@@ -29,6 +31,8 @@ DRAG_START_PX = 3
 BLACK_KEYS = {1, 3, 6, 8, 10}
 WHEEL_ZOOM = 1.15
 GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text over base)
+PLANE_MARGIN = 12  # pitches rasterised above and below the view, so a pitch scroll reuses them
+RECOLOUR_FRACTION = 4  # recolour changed pixels one by one up to this fraction of the frame, else compose it all
 
 
 def plural(n: int, word: str) -> str:
@@ -42,6 +46,22 @@ def commit_track_edit(document: Document, name: str, track, selection=None) -> N
     if track == current and (selection is None or frozenset(selection) == document.selection):
         return
     document.apply(name, document.song.with_track(document.active_track, track), selection=selection)
+
+
+@dataclass
+class _Shown:
+    """What the frame image was made from: compose(rows, select, kinds, levels, table) for `view`,
+    with `rows` the notes `display` rasterised for pitches lo..hi."""
+
+    view: RasterView
+    display: tuple
+    kinds: np.ndarray
+    levels: np.ndarray
+    table: np.ndarray
+    lo: int
+    hi: int
+    rows: np.ndarray
+    select: np.ndarray
 
 
 @dataclass
@@ -89,11 +109,16 @@ class NoteArea(QWidget):
         # a rubber band are drawn over it, so moving them costs a blit of a strip).
         self._buffers: list[tuple[np.ndarray, QImage] | None] = [None, None]  # the frame, and a spare
         self._frame_valid = False
-        self._drawn: tuple | None = None  # the view the frame shows: left tick, scale, rows, size
         # What frames share while it stays the same: each with the key it was made for.
         self._display: tuple | None = None
         self._table: tuple | None = None
         self._kinds: tuple | None = None
+        self._levels: tuple | None = None
+        self._rows_buffers: list[np.ndarray] = []  # rasterised notes, two in turn (see _rasterise)
+        self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: ghosts, time axis, cells
+        self._plane_cache: tuple | None = None  # rasterised notes: display, time axis, pitch range, rows
+        self._shown: _Shown | None = None  # what the frame in _buffers[0] was made from
+        self._scratch, self._strip_scratch = Scratch(), Scratch()
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         document.songChanged.connect(self.refresh_all)
         document.selectionChanged.connect(self.refresh)
@@ -104,13 +129,14 @@ class NoteArea(QWidget):
     # ----- geometry helpers ---------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Redraw the notes (they or the selection changed)."""
-        self._frame_valid = False
+        """Repaint after the notes or the selection changed: the next paint finds which pixels
+        changed (see _update_frame)."""
         self.update()
 
     def refresh_all(self) -> None:
-        """Redraw rows, grid and notes (the view, the song or a setting changed)."""
-        self.refresh()
+        """Redraw rows, grid and notes from scratch (the song or a setting changed)."""
+        self._frame_valid = False
+        self.update()
 
     def _playhead_moved(self, tick: int) -> None:
         repaint_playhead_strips(self, self.viewport, self._playhead_tick, tick)
@@ -192,13 +218,16 @@ class NoteArea(QWidget):
 
     # ----- what is drawn ------------------------------------------------------------------
 
-    def display_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """pitch, start, end and palette value of every note to draw, with a drag's preview applied."""
+    def display_arrays(self, selected: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """pitch, start, end and palette value of every note to draw (ghosts first, then the
+        active track's notes in order), with a drag's preview applied; `selected` False draws
+        every note unselected."""
         ghosts, _ = self._ghost_arrays()
         track = self.track
         arr = track.note_array.copy() if track is not None else np.zeros((0, 4), dtype=np.int64)
+        chosen = selected
         selected = np.zeros(len(arr), dtype=bool)
-        if self.document.selection:
+        if chosen and self.document.selection:
             selected[list(self.document.selection)] = True
         d = self.drag
         if d is not None and d.started:
@@ -252,23 +281,43 @@ class NoteArea(QWidget):
                           self.width() - left if width is None else width, self.height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Draw the frame image, then the overlays. The frame is redrawn only when what it shows
-        changed; when the view only scrolled in time by whole pixels, the old frame is shifted
-        and only the uncovered columns are drawn (as a scrolling window blits)."""
-        vp = self.viewport
-        key = (vp.ticks_per_px, vp.top, vp.key_height, self.width(), self.height())
-        drawn = self._drawn
-        if not self._frame_valid or drawn is None or drawn[1:] != key:
-            self._draw_frame(self._view())
-        elif drawn[0] != vp.left_tick:
-            self._scroll_frame((vp.left_tick - drawn[0]) / vp.ticks_per_px)
-        self._drawn = (vp.left_tick, *key)
-        self._frame_valid = True
+        """Bring the frame image up to date with the view and the notes, draw it, then the overlays."""
+        self._update_frame()
         p = QPainter(self)
         rect = event.rect()
         p.drawImage(rect, self._buffers[0][1], rect)
         self._paint_overlays(p)
         p.end()
+
+    def _update_frame(self) -> None:
+        """Redo only what changed since the frame was drawn. Nothing changed: the frame stays.
+        Only the notes' look (selection, an edit, a drag's preview): the notes are rasterised
+        again and only the pixels whose note changed are coloured again. The view scrolled in
+        time by whole pixels: the frame shifts and only the uncovered columns are drawn (as a
+        scrolling window blits). Otherwise the frame is composed again, reusing the rasterised
+        notes when only the rows moved (a pitch scroll)."""
+        view = self._view()
+        display = self._display_cache()
+        kinds, table = self._row_kinds(view), self._colour_table()
+        shown = self._shown
+        same = (self._frame_valid and shown is not None and shown.kinds is kinds and shown.table is table
+                and (shown.view.width, shown.view.height) == (view.width, view.height))
+        old = shown.view if same else None
+        if same and old == view and shown.levels is self._column_levels(view):
+            if shown.display is not display:
+                self._renote_frame(display)
+        elif (same and shown.display is display and (old.ticks_per_px, old.top, old.key_height)
+              == (view.ticks_per_px, view.top, view.key_height)
+              and self._whole_shift((view.left_tick - old.left_tick) / view.ticks_per_px, view.width)):
+            self._scroll_frame(view, round((view.left_tick - old.left_tick) / view.ticks_per_px))
+        else:
+            self._draw_frame(view, display, kinds, table)
+        self._frame_valid = True
+
+    @staticmethod
+    def _whole_shift(dx: float, width: int) -> bool:
+        """A time scroll the frame can follow by shifting: whole pixels, under half the width."""
+        return abs(dx - round(dx)) <= 1e-6 and abs(round(dx)) < width // 2
 
     def _buffer(self, index: int) -> np.ndarray:
         """Frame buffer `index` (two, so a scroll copies once): reused while the size holds."""
@@ -278,43 +327,132 @@ class NoteArea(QWidget):
                                                    QImage.Format.Format_RGB32))  # pixels keep the memory alive
         return self._buffers[index][0]
 
-    def _draw_frame(self, view: RasterView) -> None:
-        self.render_pixels(view, out=self._buffer(0))
-
-    def _scroll_frame(self, dx: float) -> None:
-        """Shift the frame `dx` columns (positive: the view moved later in time) and draw the
-        columns that came into view; a fractional or long move draws all of it again."""
-        w = self.width()
-        shift = int(round(dx))
-        if abs(dx - shift) > 1e-6 or abs(shift) >= w // 2:
-            self._draw_frame(self._view())
-            return
-        old, new = self._buffer(0), self._buffer(1)
-        if shift > 0:
-            new[:, : w - shift] = old[:, shift:]
-            new[:, w - shift :] = self.render_pixels(self._view(w - shift))
+    def _draw_frame(self, view: RasterView, display: tuple, kinds: np.ndarray, table: np.ndarray) -> None:
+        """Compose the whole frame for `view`."""
+        levels = self._column_levels(view)
+        lo, hi = pitch_range(view)
+        if hi < lo:  # no row of the view shows a pitch
+            rows, select = np.zeros((1, view.width), dtype=np.uint8), np.zeros(view.height, dtype=np.int64)
         else:
-            new[:, -shift:] = old[:, : w + shift]
-            new[:, :-shift] = self.render_pixels(self._view(0, -shift))
+            lo, hi, rows = self._planes(view, display, lo, hi)
+            select = row_select(view, lo, hi)
+        compose(rows, select, kinds, levels, table, out=self._buffer(0), scratch=self._scratch)
+        self._shown = _Shown(view, display, kinds, levels, table, lo, hi, rows, select)
+
+    def _planes(self, view: RasterView, display: tuple, lo: int, hi: int) -> tuple[int, int, np.ndarray]:
+        """Rasterised notes (note_planes) for pitches lo..hi or a wider range: kept for the time
+        axis and the notes, so a pitch scroll reuses them; made with PLANE_MARGIN pitches to
+        spare above and below."""
+        key = (view.left_tick, view.ticks_per_px, view.width, view.key_height >= 5)
+        cached = self._plane_cache
+        if cached is not None and cached[0] is display and cached[1] == key and cached[2] <= lo and hi <= cached[3]:
+            return cached[2], cached[3], cached[4]
+        lo, hi = max(0, lo - PLANE_MARGIN), min(127, hi + PLANE_MARGIN)
+        rows = self._rasterise(view, display, lo, hi)
+        self._plane_cache = (display, key, lo, hi, rows)
+        return lo, hi, rows
+
+    def _rasterise(self, view: RasterView, display: tuple, lo: int, hi: int) -> np.ndarray:
+        """note_planes of `display` for `view`, with the other tracks' notes (the first part of
+        `display`, see display_arrays) rasterised once per song, active track and time axis:
+        a change of selection, an edit or a drag changes only the active track's notes."""
+        ghosts = self._ghost_cache()
+        n = len(ghosts[2])
+        key = (view.left_tick, view.ticks_per_px, view.width, lo, hi)
+        cached = self._ghost_cells
+        if cached is None or cached[0] is not ghosts or cached[1] != key:
+            cells = note_cells(*(a[:n] for a in display), view, lo, hi)
+            self._ghost_cells = cached = (ghosts, key, cells)
+        plane, edges = note_cells(*(a[n:] for a in display), view, lo, hi, scratch=self._scratch)
+        np.maximum(plane, cached[2][0], out=plane)
+        edges |= cached[2][1]
+        shape = (2 * (hi - lo + 1) + 1, view.width)
+        # Two buffers in turn: the frame's rows stay intact until the new ones are compared with them.
+        shown = self._shown.rows if self._shown is not None else None
+        spare = next((b for b in self._rows_buffers if b is not shown and b.shape == shape), None)
+        if spare is None:
+            spare = np.empty(shape, dtype=np.uint8)
+            self._rows_buffers = [b for b in self._rows_buffers if b is shown][-1:] + [spare]
+        return band_rows(plane, edges, view.key_height, self._palette_size(), out=spare)
+
+    def _palette_size(self) -> int:
+        return len(self._lookup_tables()[0])
+
+    def _renote_frame(self, display: tuple) -> None:
+        """The view stayed and the notes' look changed: rasterise the notes again and colour
+        again only the pixels of the cells whose value changed (all of the frame when many did)."""
+        shown = self._shown
+        if shown.hi < shown.lo:
+            shown.display = display
+            return
+        rows = self._rasterise(shown.view, display, shown.lo, shown.hi)
+        changed = np.not_equal(rows, shown.rows, out=self._scratch.get("changed", rows.shape, bool))
+        out = self._buffer(0)
+        if not recolour(out, rows, changed, shown.select, shown.kinds, shown.levels, shown.table,
+                        limit=out.size // RECOLOUR_FRACTION):
+            compose(rows, shown.select, shown.kinds, shown.levels, shown.table, out=out, scratch=self._scratch)
+        shown.display, shown.rows = display, rows
+        key = (shown.view.left_tick, shown.view.ticks_per_px, shown.view.width, shown.view.key_height >= 5)
+        self._plane_cache = (display, key, shown.lo, shown.hi, rows)
+
+    def _scroll_frame(self, view: RasterView, shift: int) -> None:
+        """Shift the frame `shift` columns (positive: the view moved later in time) and draw the
+        columns that came into view; the rasterised notes and grid levels shift with it."""
+        shown, w = self._shown, view.width
+        strip = self._view(w - shift) if shift > 0 else self._view(0, -shift)
+        levels = self._compute_column_levels(strip)
+        if shown.hi < shown.lo:
+            rows = np.zeros((1, strip.width), dtype=np.uint8)
+        else:
+            rows = note_planes(*shown.display, strip, self._palette_size(), shown.lo, shown.hi)
+        pixels = compose(rows, shown.select, shown.kinds, levels, shown.table, scratch=self._strip_scratch)
+        old, new = self._buffer(0), self._buffer(1)
+        all_rows = np.empty_like(shown.rows)
+        all_levels = np.empty_like(shown.levels)
+        for target, before, part in ((new, old, pixels), (all_rows, shown.rows, rows), (all_levels, shown.levels, levels)):
+            if shift > 0:
+                target[..., : w - shift] = before[..., shift:]
+                target[..., w - shift :] = part
+            else:
+                target[..., -shift:] = before[..., : w + shift]
+                target[..., :-shift] = part
         self._buffers.reverse()
+        self._levels = (self._levels_key(view), all_levels)
+        shown.view, shown.rows, shown.levels = view, all_rows, all_levels
+        if shown.hi >= shown.lo:  # the shifted rows are the rasterised notes of the new view: a pitch scroll reuses them
+            key = (view.left_tick, view.ticks_per_px, view.width, view.key_height >= 5)
+            self._plane_cache = (shown.display, key, shown.lo, shown.hi, all_rows)
 
     def render_pixels(self, view: RasterView | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """Rows, grid and notes of `view` (the whole viewport by default) as one (height, width)
-        image of opaque BGRA pixels (into `out`)."""
+        image of opaque BGRA pixels (into `out`), drawn from scratch: what the frame must show."""
         view = view or self._view()
         fill, border = self._lookup_tables()
         rows, select = note_rows(*self._display_cache(), view, len(fill))
-        return compose(rows, select, self._row_kinds(view), self._column_levels(view), self._colour_table(), out)
+        return compose(rows, select, self._row_kinds(view), self._compute_column_levels(view), self._colour_table(), out)
 
     def _display_cache(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """display_arrays, kept while the song, active track and selection stay (no drag)."""
-        doc = self.document
-        key = (doc.song, doc.active_track, doc.selection)
+        """display_arrays, kept while the song, active track and selection stay (no drag): the
+        notes of all tracks are joined once per song and active track, and a change of
+        selection only changes the values of the notes it selects."""
         if self.drag is not None and self.drag.started:
             return self.display_arrays()
-        if self._display is None or self._display[0] != key:
-            self._display = (key, self.display_arrays())
-        return self._display[1]
+        doc = self.document
+        cached = self._display
+        if cached is not None and cached[0] is doc.song and cached[1] == doc.active_track and cached[2] == doc.selection:
+            return cached[3]
+        if cached is None or cached[0] is not doc.song or cached[1] != doc.active_track:
+            base = self.display_arrays(selected=False)
+        else:
+            base = cached[4]
+        pitch, start, end, plain = base
+        value = plain
+        if doc.selection:
+            value = plain.copy()
+            value[len(plain) - len(self.track.notes) + np.fromiter(doc.selection, np.int64)] += palette.SELECTED - palette.PLAIN
+        display = (pitch, start, end, value)
+        self._display = (doc.song, doc.active_track, doc.selection, display, base)
+        return display
 
     def _colour_table(self) -> np.ndarray:
         """Every note value over every background colour (see colour_table), kept per palette."""
@@ -370,7 +508,19 @@ class NoteArea(QWidget):
             kinds[ys] = OCTAVE
         return kinds
 
+    def _levels_key(self, view: RasterView) -> tuple:
+        song = self.document.song
+        return (view.left_tick, view.ticks_per_px, view.width, self.state.snap_choice, song.ppq, song.time_signatures)
+
     def _column_levels(self, view: RasterView) -> np.ndarray:
+        """_compute_column_levels, kept (the same array) while the time axis, the snap and the
+        metre stay."""
+        key = self._levels_key(view)
+        if self._levels is None or self._levels[0] != key:
+            self._levels = (key, self._compute_column_levels(view))
+        return self._levels[1]
+
+    def _compute_column_levels(self, view: RasterView) -> np.ndarray:
         """The grid level of each pixel column: fine lines at the snap grid (or the adaptive one
         when snap is off), beats, bars; lines closer than a few pixels are left out."""
         song = self.document.song
