@@ -41,6 +41,7 @@ class Document(QObject):
     songChanged = Signal()
     selectionChanged = Signal()  # the selected notes or the active track changed
     fileChanged = Signal()  # path or dirty state changed: the title needs an update
+    loaded = Signal()  # load() put another song in: what was made for the old one (takes, runs) ends
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +120,7 @@ class Document(QObject):
         self._set_state(song, active if isinstance(active, int) else 0, frozenset())
         self.undo_stack.setClean()
         self.fileChanged.emit()
+        self.loaded.emit()
 
     def mark_saved(self, path: Path) -> None:
         self.path = path

@@ -279,6 +279,11 @@ def test_without_a_model_the_panel_says_so_loads_a_folder_and_keeps_its_knobs(qt
         qtbot.wait(50)
         assert panel.net is None and panel.model_label.text() == NO_MODEL
         assert not panel.continue_button.isEnabled() and not panel.fill_button.isEnabled()
+        window.docks["transformer"].hide()
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert window.docks["transformer"].isVisible() and panel.status.text() == NO_MODEL
     empty = tmp_path / "empty"
     empty.mkdir()
     panel.choose_folder = lambda start: str(empty)
@@ -306,3 +311,24 @@ def test_without_a_model_the_panel_says_so_loads_a_folder_and_keeps_its_knobs(qt
     again.docks["transformer"].show()
     qtbot.waitUntil(lambda: other.net is not None, timeout=RUN_MS)
     assert other.model_label.text() == "Model: tiny-transformer (best)"
+
+
+def test_a_hand_edit_keeps_the_takes_and_another_song_drops_them(qtbot, window, trained):
+    panel = open_panel(qtbot, window, trained, variations=2, bars=1)
+    doc = window.document
+    assert run_to_end(qtbot, panel, panel.continue_button) == ["finished"]
+    take = window.takes.takes[1]
+    melody = doc.song.tracks[0]
+    doc.apply("Delete note", doc.song.with_track(0, melody.with_notes(melody.notes[1:])))  # the song's first edit
+    assert len(window.takes.takes) == 2, "the takes stay for the song being edited"
+    click_take(qtbot, panel, 2)
+    click(qtbot, panel.takes_view.accept_button)
+    assert melody.notes[0] not in doc.song.tracks[0].notes, "accepting keeps the hand edit"
+    assert set(take.all_changes().added) <= {n for t in doc.song.tracks for n in t.notes}
+    panel.bars.setValue(16)
+    panel.set_model(slow_copy(trained), name="slow")
+    click(qtbot, panel.continue_button)
+    qtbot.waitUntil(lambda: panel.partials_received >= 1, timeout=RUN_MS)
+    with qtbot.waitSignal(panel.runEnded, timeout=RUN_MS) as ended:
+        doc.load(seed_song(2), None)
+    assert ended.args == ["cancelled"] and window.takes.takes == []

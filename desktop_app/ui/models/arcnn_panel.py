@@ -109,6 +109,7 @@ class ArcnnPanel(QWidget):
         self._heat_timer = QTimer(self, singleShot=True, interval=HEAT_DELAY_MS, timeout=self.refresh_heat)
         self._build()
         document.songChanged.connect(self._song_changed)
+        document.loaded.connect(self._document_loaded)
         document.selectionChanged.connect(self.schedule_heat)  # another track, or a region to show
         self.risk.valueChanged.connect(self.schedule_heat)  # the temperature shapes the heat too
         self.selection_only.toggled.connect(self.schedule_heat)
@@ -443,12 +444,14 @@ class ArcnnPanel(QWidget):
         self.takes_view.set_busy(running)
 
     def _song_changed(self) -> None:
-        """A new document drops the takes and stops a run; any change refreshes the heat map."""
-        if self.document.undo_stack.count() == 0:  # load() empties the stack: this is another song
-            self.cancel()
-            if self.takes.takes:
-                self.takes.clear()
+        """Any change refreshes the heat map."""
         self.schedule_heat()
+
+    def _document_loaded(self) -> None:
+        """A new document drops the takes and stops a run (the first edit of a song does not)."""
+        self.cancel()
+        if self.takes.takes:
+            self.takes.clear()
 
     # ----- the heat layer -----------------------------------------------------------------
 

@@ -218,7 +218,8 @@ class TransformerPanel(QWidget):
             signal = getattr(box, "valueChanged", None) or getattr(box, "currentIndexChanged", None) \
                 or getattr(box, "toggled", None) or box.textChanged
             signal.connect(self._save_knobs)
-        document.songChanged.connect(self._song_changed)
+        document.songChanged.connect(self._show_fill_bars)
+        document.loaded.connect(self._document_loaded)
         document.selectionChanged.connect(self._show_fill_bars)
         roll_state.loopChanged.connect(self._show_fill_bars)
         takes.changed.connect(self._update_buttons)
@@ -652,8 +653,10 @@ class TransformerPanel(QWidget):
 
     def _update_buttons(self) -> None:
         has_model, running = self.net is not None, self.running
-        for widget in (self.continue_button, self.continue_action, self.fill_button, self.fill_action):
-            widget.setEnabled(has_model and not running)
+        for button in (self.continue_button, self.fill_button):
+            button.setEnabled(has_model and not running)
+        for action in (self.continue_action, self.fill_action):  # without a model they open the panel, which says so
+            action.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.takes_view.set_busy(running)
 
@@ -668,10 +671,8 @@ class TransformerPanel(QWidget):
         span = f"Bar {bars[0]}" if bars[0] == bars[1] else f"Bars {bars[0]}–{bars[1]}"
         self.fill_bars_label.setText(f"{span} ({where})")
 
-    def _song_changed(self) -> None:
-        """A new document stops a run (the takes are dropped with it)."""
-        self._show_fill_bars()
-        if self.document.undo_stack.count() == 0:  # load() empties the stack: this is another song
-            self.cancel()
-            if self.takes.takes:
-                self.takes.clear()
+    def _document_loaded(self) -> None:
+        """A new document stops a run and drops the takes (the first edit of a song does not)."""
+        self.cancel()
+        if self.takes.takes:
+            self.takes.clear()
