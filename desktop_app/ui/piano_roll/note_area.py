@@ -316,8 +316,9 @@ class NoteArea(QWidget):
 
     @staticmethod
     def _whole_shift(dx: float, width: int) -> bool:
-        """A time scroll the frame can follow by shifting: whole pixels, under half the width."""
-        return abs(dx - round(dx)) <= 1e-6 and abs(round(dx)) < width // 2
+        """A time scroll the frame can follow by shifting: whole pixels, at least one, under half
+        the width."""
+        return abs(dx - round(dx)) <= 1e-6 and 0 < abs(round(dx)) < width // 2
 
     def _buffer(self, index: int) -> np.ndarray:
         """Frame buffer `index` (two, so a scroll copies once): reused while the size holds."""
