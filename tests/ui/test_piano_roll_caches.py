@@ -194,3 +194,36 @@ def test_switching_the_active_track_and_muting_one_redraw_the_ghost_notes(roll):
     assert not np.array_equal(switched, muted)
     roll.document.select(range(0, 100, 3))
     assert_frame_is_fresh(roll)
+
+
+def test_an_edit_of_another_track_redraws_its_ghost_notes_and_of_the_active_one_keeps_them(roll):
+    from desktop_app.music import edits
+
+    song = roll.document.song
+    kept = roll.area._ghost_cache()[2]
+    apply_song(roll, song.with_track(0, edits.transpose(song.tracks[0], [0, 1, 2], 1)))
+    assert_frame_is_fresh(roll)
+    assert roll.area._ghost_cache()[2] is kept  # the other tracks did not change
+    before = frame(roll)
+    song = roll.document.song
+    apply_song(roll, song.with_track(1, edits.transpose(song.tracks[1], list(range(len(song.tracks[1].notes))), 2)))
+    after = assert_frame_is_fresh(roll)
+    assert not np.array_equal(before, after)
+
+
+def test_a_time_signature_change_redraws_the_ruler_and_a_note_edit_does_not(roll):
+    from desktop_app.music import edits
+    from desktop_app.music.song import TimeSignature
+
+    renders = []
+    original = roll.ruler._render
+    roll.ruler._render = lambda: renders.append(1) or original()
+    song = roll.document.song
+    apply_song(roll, song.with_track(0, edits.transpose(song.tracks[0], [0], 1)))
+    roll.repaint()
+    assert renders == []
+    before = pixels(roll.ruler.grab().toImage())
+    apply_song(roll, dataclasses.replace(roll.document.song, time_signatures=(TimeSignature(0, 3, 4),)))
+    roll.repaint()
+    after = pixels(roll.ruler.grab().toImage())
+    assert renders and not np.array_equal(before, after)

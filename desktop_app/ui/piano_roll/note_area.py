@@ -95,7 +95,7 @@ class NoteArea(QWidget):
         self.state = state
         self.drag: Drag | None = None
         self.mouse_tick: float | None = None  # where a paste lands when the mouse is over the roll
-        self._ghosts: tuple | None = None  # song, active track, notes, owners, palette values
+        self._ghosts: tuple | None = None  # see _ghost_cache
         self.mouse_pos: QPointF | None = None
         self._luts_for: tuple | None = None
         self._luts: tuple[np.ndarray, np.ndarray] | None = None
@@ -115,7 +115,7 @@ class NoteArea(QWidget):
         self._kinds: tuple | None = None
         self._levels: tuple | None = None
         self._rows_buffers: list[np.ndarray] = []  # rasterised notes, two in turn (see _rasterise)
-        self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: ghosts, time axis, cells
+        self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: notes, values, time axis, cells
         self._plane_cache: tuple | None = None  # rasterised notes: display, time axis, pitch range, rows
         self._shown: _Shown | None = None  # what the frame in _buffers[0] was made from
         self._scratch, self._strip_scratch = Scratch(), Scratch()
@@ -203,17 +203,26 @@ class NoteArea(QWidget):
         return self._ghost_cache()[4]
 
     def _ghost_cache(self) -> tuple:
-        """(song, active track, notes, owners, values), computed once per song and active track."""
+        """(song, active track, notes, owners, values, others, audible), computed again only when
+        the active track, another track or which tracks sound changed: an edit of the active
+        track keeps the arrays (the same objects, so what is made from them is kept too)."""
         song, active = self.document.song, self.document.active_track
         cached = self._ghosts
-        if cached is None or cached[0] is not song or cached[1] != active:
-            parts = [(t.note_array, i) for i, t in enumerate(song.tracks) if i != active and t.notes]
-            notes = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, 4), dtype=np.int64)
-            owners = np.concatenate([np.full(len(a), i) for a, i in parts]) if parts else np.zeros(0, dtype=np.int64)
-            audible = np.zeros(max(1, len(song.tracks)), dtype=bool)
-            audible[[i for i, _ in audible_tracks(song)]] = True
-            values = np.where(audible[owners], palette.GHOST, palette.MUTED_GHOST)
-            self._ghosts = cached = (song, active, notes, owners, values)
+        if cached is not None and cached[0] is song and cached[1] == active:
+            return cached
+        others = tuple(t for i, t in enumerate(song.tracks) if i != active)
+        audible = tuple(i for i, _ in audible_tracks(song))
+        if (cached is not None and cached[1] == active and cached[6] == audible and len(cached[5]) == len(others)
+                and all(a is b for a, b in zip(cached[5], others))):
+            self._ghosts = cached = (song, *cached[1:])
+            return cached
+        parts = [(t.note_array, i) for i, t in enumerate(song.tracks) if i != active and t.notes]
+        notes = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, 4), dtype=np.int64)
+        owners = np.concatenate([np.full(len(a), i) for a, i in parts]) if parts else np.zeros(0, dtype=np.int64)
+        sounding = np.zeros(max(1, len(song.tracks)), dtype=bool)
+        sounding[list(audible)] = True
+        values = np.where(sounding[owners], palette.GHOST, palette.MUTED_GHOST)
+        self._ghosts = cached = (song, active, notes, owners, values, others, audible)
         return cached
 
     # ----- what is drawn ------------------------------------------------------------------
@@ -361,12 +370,12 @@ class NoteArea(QWidget):
         n = len(ghosts[2])
         key = (view.left_tick, view.ticks_per_px, view.width, lo, hi)
         cached = self._ghost_cells
-        if cached is None or cached[0] is not ghosts or cached[1] != key:
+        if cached is None or cached[0] is not ghosts[2] or cached[1] is not ghosts[4] or cached[2] != key:
             cells = note_cells(*(a[:n] for a in display), view, lo, hi)
-            self._ghost_cells = cached = (ghosts, key, cells)
+            self._ghost_cells = cached = (ghosts[2], ghosts[4], key, cells)
         plane, edges = note_cells(*(a[n:] for a in display), view, lo, hi, scratch=self._scratch)
-        np.maximum(plane, cached[2][0], out=plane)
-        edges |= cached[2][1]
+        np.maximum(plane, cached[3][0], out=plane)
+        edges |= cached[3][1]
         shape = (2 * (hi - lo + 1) + 1, view.width)
         # Two buffers in turn: the frame's rows stay intact until the new ones are compared with them.
         shown = self._shown.rows if self._shown is not None else None

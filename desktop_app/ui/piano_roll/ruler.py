@@ -44,7 +44,8 @@ class Ruler(QWidget):
         """Bars and loop from a cached image (redrawn only when the time axis, the song or the
         loop change), the playhead over it: the playhead moves 60 times a second."""
         vp = self.viewport
-        key = (vp.left_tick, vp.ticks_per_px, self.width(), self.height(), self.document.song, self.state.loop)
+        song = self.document.song  # only its metre shows: an edit of the notes leaves the ruler alone
+        key = (vp.left_tick, vp.ticks_per_px, self.width(), self.height(), song.ppq, song.time_signatures, self.state.loop)
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, self._render())
         p = QPainter(self)
