@@ -6,15 +6,17 @@ per note, in a QGraphicsView the size of the roll's note area, showing the same 
 A frame is one repaint of the whole editor (note area, keyboard, ruler and velocity lane, each
 once, as the event loop would paint them) after a change, timed from the change to the last
 pixel in the window's backing store; the scene view repaints its whole viewport, every item in
-view drawn again (what a QGraphicsView does after its view moved). Three kinds of change (FRAMES
+view drawn again (what a QGraphicsView does after its view moved). Four kinds of change (FRAMES
 says the same in the JSON):
 
 `redraw`: the selection flips between two sets of 20 notes (as a rubber band or a click
 changes it). The roll rasterises the active track's notes again, recolours the pixels whose
 note changed (the other tracks' notes, rows and grid come from caches) and draws the velocity
 lane again. `edit`: the song changes (one note's velocity, back and forth, as an undo or a
-model's step does): every note of every track is rasterised again and the frame composed
-from scratch, the lane and ruler drawn again. `scroll`: the view moves (time and pitch in turn,
+model's step does): the active track's notes are rasterised again (the other tracks' did not
+change and are kept), the frame composed from scratch, the lane drawn again. `track`: the
+active track switches between two tracks: every note of every track is rasterised again,
+colours, frame and lane from scratch. `scroll`: the view moves (time and pitch in turn,
 a few pixels back and forth): everything that depends on the moved axis is drawn again (a time
 scroll shifts the frame and draws the uncovered columns). Medians of wall time (what the user
 waits) and of the GUI thread's CPU time (steadier on a loaded machine).
@@ -34,15 +36,17 @@ from desktop_app.bench.io_bench import make_song
 from desktop_app.music import edits
 
 SCROLL_PX = 8  # a time step; a pitch step is one row
-KINDS = ("redraw", "edit", "scroll")
+KINDS = ("redraw", "edit", "track", "scroll")
 FRAMES = {
     "frame": "one repaint of the whole editor (note area, keyboard, ruler, velocity lane) after a change, "
              "from the change to the last pixel in the backing store; the QGraphicsScene roll repaints its "
              "whole viewport (every item in view drawn) for every kind",
     "redraw": "the selection flips between two sets of 20 notes: the active track's notes rasterised again, "
               "changed pixels recoloured, velocity lane drawn again; rows, grid and ghost notes from caches",
-    "edit": "the song changes (one note's velocity, back and forth): every note rasterised again, the frame "
-            "composed from scratch, lane and ruler drawn again",
+    "edit": "the song changes (one note's velocity, back and forth): the active track's notes rasterised again "
+            "(other tracks' kept), the frame composed from scratch, lane drawn again",
+    "track": "the active track switches between two tracks: every note of every track rasterised again, "
+             "colours, frame and lane from scratch",
     "scroll": "the view moves, time (8 px) and pitch (1 row) in turn: a time scroll shifts the frame and draws "
               "the uncovered columns, a pitch scroll composes the frame again from the rasterised notes",
 }
@@ -128,6 +132,8 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
                 document.select(selections[k % 2])
             elif kind == "edit":
                 document.undo_stack.undo() if k % 2 == 0 else document.undo_stack.redo()
+            elif kind == "track":
+                document.set_active_track(1 - k % 2)
             elif dx:
                 vp.scroll_time(dx)
             else:
@@ -138,6 +144,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         document.select(())
         if kind == "edit" and document.undo_stack.canUndo():
             document.undo_stack.undo()
+        document.set_active_track(0)
         return wall, cpu
 
     def match_scene() -> None:
@@ -151,7 +158,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
         wall, cpu = [], []
         for dx, rows in steps(count):
             t0, c0 = time.perf_counter(), time.thread_time()
-            if kind == "scroll" and dx:  # redraw and edit: the scene's items are drawn again as they are
+            if kind == "scroll" and dx:  # other kinds: the scene's items are drawn again as they are
                 hbar.setValue(hbar.value() + dx)
             elif kind == "scroll":
                 vbar.setValue(vbar.value() - round(rows * vp.key_height))

@@ -32,6 +32,7 @@ BLACK_KEYS = {1, 3, 6, 8, 10}
 WHEEL_ZOOM = 1.15
 GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text over base)
 PLANE_MARGIN = 12  # pitches rasterised above and below the view, so a pitch scroll reuses them
+KEPT_TABLES = 16  # colour tables kept by their colours
 RECOLOUR_FRACTION = 4  # recolour changed pixels one by one up to this fraction of the frame, else compose it all
 
 
@@ -112,6 +113,7 @@ class NoteArea(QWidget):
         # What frames share while it stays the same: each with the key it was made for.
         self._display: tuple | None = None
         self._table: tuple | None = None
+        self._tables: dict[tuple, object] = {}  # colour tables by the colours they are made from (see _remember)
         self._kinds: tuple | None = None
         self._levels: tuple | None = None
         self._rows_buffers: list[np.ndarray] = []  # rasterised notes, two in turn (see _rasterise)
@@ -280,8 +282,17 @@ class NoteArea(QWidget):
         ghost = self.palette().color(QPalette.ColorRole.Text)
         key = (colour.rgb(), ghost.rgb())
         if self._luts_for != key:
-            self._luts, self._luts_for = palette.note_luts(colour, ghost), key
+            if key not in self._tables:
+                self._remember(key, palette.note_luts(colour, ghost))
+            self._luts, self._luts_for = self._tables[key], key
         return self._luts
+
+    def _remember(self, key: tuple, value) -> None:
+        """Keep a colour table (a pure function of a few colours) for when those colours come
+        back, as they do when the active track switches back and forth."""
+        if len(self._tables) >= KEPT_TABLES:
+            self._tables.pop(next(iter(self._tables)))
+        self._tables[key] = value
 
     def _view(self, left: int = 0, width: int | None = None) -> RasterView:
         """The viewport as a raster view, or the part of it from column `left`, `width` wide."""
@@ -470,7 +481,9 @@ class NoteArea(QWidget):
         pal = self.palette()
         key = (self._luts_for, pal.color(QPalette.ColorRole.Base).rgb(), pal.color(QPalette.ColorRole.Text).rgb())
         if self._table is None or self._table[0] != key:
-            self._table = (key, colour_table(self._background_colours(), fill, border))
+            if key not in self._tables:
+                self._remember(key, colour_table(self._background_colours(), fill, border))
+            self._table = (key, self._tables[key])
         return self._table[1]
 
     def _background_colours(self) -> np.ndarray:
