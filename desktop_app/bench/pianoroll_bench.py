@@ -15,8 +15,10 @@ note changed (the other tracks' notes, rows and grid come from caches) and draws
 lane again. `edit`: the song changes (one note's velocity, back and forth, as an undo or a
 model's step does): the active track's notes are rasterised again (the other tracks' did not
 change and are kept), the frame composed from scratch, the lane drawn again. `track`: the
-active track switches between two tracks: every note of every track is rasterised again,
-colours, frame and lane from scratch. `scroll`: the view moves (time and pitch in turn,
+active track switches between two tracks: every note of every track is rasterised again, the
+frame composed and the lane drawn from scratch (only the colour tables are kept, by colour).
+The scene is not told of these changes (its items are drawn as they are), which spares it the
+work of updating items. `scroll`: the view moves (time and pitch in turn,
 a few pixels back and forth): everything that depends on the moved axis is drawn again (a time
 scroll shifts the frame and draws the uncovered columns). Medians of wall time (what the user
 waits) and of the GUI thread's CPU time (steadier on a loaded machine).
@@ -46,7 +48,8 @@ FRAMES = {
     "edit": "the song changes (one note's velocity, back and forth): the active track's notes rasterised again "
             "(other tracks' kept), the frame composed from scratch, lane drawn again",
     "track": "the active track switches between two tracks: every note of every track rasterised again, "
-             "colours, frame and lane from scratch",
+             "frame and lane from scratch (colour tables kept by colour)",
+    "scene": "for redraw, edit and track the scene's items are drawn as they are (it is spared updating them)",
     "scroll": "the view moves, time (8 px) and pitch (1 row) in turn: a time scroll shifts the frame and draws "
               "the uncovered columns, a pitch scroll composes the frame again from the rasterised notes",
 }
