@@ -207,7 +207,7 @@ def run(n_notes: int = 20_000, frames: int = 40, width: int = 1280, height: int 
     track = song.tracks[0]
     arr = track.note_array
     in_view = [i for i in range(len(arr)) if vp.left_tick <= arr[i, 1] < vp.right_tick]
-    chosen = sorted(in_view[:500] if len(in_view) >= 500 else list(range(500)))
+    chosen = sorted(in_view[:500] if len(in_view) >= 500 else list(range(min(500, len(arr)))))
     document.select(chosen)
     grab = chosen[len(chosen) // 2]
     vp.set_left_tick(max(0, arr[grab, 1] - vp.width * vp.ticks_per_px / 3))
