@@ -34,8 +34,86 @@ def evaluation_lines(result: dict, name: str, data: str) -> list[str]:
     for split in ("valid", "test"):
         row = result[split]
         lines.append(f"| {split} | {row.get('examples', 0)} | " + " | ".join(_fmt(v) for k, v in row.items() if k != "examples") + " |")
-    lines += ["", "Loss: KL divergence in nats per window between the flip target and the model's next-edit "
-              "distribution (the training objective), on freshly corrupted windows with a fixed seed.", ""]
+    lines += ["", LOSS_MEANING.get(name, "Loss: the model's training objective on the split, with a fixed seed."), ""]
+    return lines
+
+
+LOSS_MEANING = {
+    "arcnn": "Loss: KL divergence in nats per window between the flip target and the model's next-edit "
+             "distribution (the training objective), on freshly corrupted windows with a fixed seed.",
+    "transformer": "Loss: next-token cross-entropy in nats per token (the training objective) over every window "
+                   "of the split, in continuation or infill form drawn with a fixed seed; loss_per_note is the "
+                   "summed loss over the notes written (one pitch token each), so it counts every token a note "
+                   "costs (position, pitch, duration, velocity, bar and slot tokens); perplexity is e to the loss.",
+}
+
+
+def _metric_table(compared: dict, what: str) -> list[str]:
+    lines = [f"| metric | real {what} mean | generated mean | overlap area |", "|---|---|---|---|"]
+    for metric, row in compared.items():
+        lines.append(f"| {metric} | {_fmt(row['reference_mean'])} | {_fmt(row['generated_mean'])} | "
+                     f"{_fmt(row['overlap_area'])} |")
+    return lines + [""]
+
+
+def model_lines(loaded, tokens_json: Path | None) -> list[str]:
+    """What the network is: its size, and for the transformer its tokens and why they are ours."""
+    parameters = sum(p.numel() for p in loaded.net.parameters())
+    lines = ["## Model", "", f"- parameters: {parameters:,}"]
+    if loaded.name == "transformer":
+        from desktop_app.ml.models import transformer_tokens as T
+
+        c = loaded.config
+        lines += [f"- decoder-only transformer: {c.n_layer} layers, {c.n_head} heads, {c.n_embd} wide, "
+                  f"rotary positions, context {c.block_size} tokens; trained on windows of {c.window_bars} bars "
+                  f"every {c.hop_bars}, transposed by up to {c.transpose} semitones, {c.infill_share:.0%} of them "
+                  f"in infill form (up to {c.max_fill_bars} bars masked in all voices, one voice or half of them)",
+                  f"- tokens: this project's own bar and voice tokens (`desktop_app/ml/models/transformer_tokens.py`), "
+                  f"vocabulary {T.VOCAB_SIZE}: a header RANGE low high; per bar BAR; per voice VOICE, its density "
+                  "and polyphony levels (the controls), then per note POS (when it moves), VEL (when it changes), "
+                  "PITCH and DUR on the 16th-note grid; MASK, SEP, FILL and FILL_END for infilling."]
+        if tokens_json is not None and tokens_json.exists():
+            lines += ["- why not MidiTok: measured by `scripts/measure_tokens.py` on the chorales (notes kept "
+                      "exactly by a round trip, tokens per bar, vocabulary):", "", "```json",
+                      tokens_json.read_text().strip(), "```"]
+    return lines + [""]
+
+
+def transformer_lines(samples: dict) -> list[str]:
+    from desktop_app.ml.models import transformer_eval as E
+
+    lines = ["### Continuations and infills of the test chorales", "",
+             f"{samples['windows']} test chorales of at least {E.WINDOW_BARS} bars. Continuation: the first "
+             f"{E.SEED_BARS} bars are the prompt, {E.NEW_BARS} bars are written in all voices (temperature 1, "
+             "top-p 0.95) and compared with the bars the chorale really goes on with. Infill: bars 3 and 4 of the "
+             "first 8 are written anew in all voices, given the bars before and after. Overlap area: Yang and "
+             "Lerch, 1 = the same distribution as the real bars.", "", "Continuations:", ""]
+    lines += _metric_table(samples["continuation_metrics"], "next bars")
+    lines += ["Infills:", ""] + _metric_table(samples["infill_metrics"], "bars 3-4")
+    acc = samples["control_accuracy"]
+    lines += ["### Controls", "",
+              "Each level of density and of polyphony asked in turn for every voice of every continued bar; "
+              "accuracy is the share of written slots (a bar of a voice) whose level, measured by the tokenizer's "
+              "own rule, is the one asked (chance: 0.33).", "",
+              "| control | accuracy |", "|---|---|",
+              f"| density | {_fmt(acc['density'])} |", f"| polyphony | {_fmt(acc['polyphony'])} |", "",
+              "| density asked | notes per bar (4 voices) |", "|---|---|"]
+    for level in ("low", "medium", "high"):
+        lines.append(f"| {level} | {_fmt(samples[f'notes_per_bar_asked_{level}'])} |")
+    lines += [f"| (the real bars) | {_fmt(samples['notes_per_bar_real'])} |", ""]
+    if "copying" in samples:
+        lines += ["### Copying the training set", "",
+                  "The longest run of notes (same pitch and duration, note after note in one voice) that an "
+                  "output shares with any training chorale, beside the same figure for the real test bars: "
+                  "chorales share hymn tunes and cadence formulas, so the real music has runs of its own.", "",
+                  "| output | longest run, mean | longest run, max | share with a run of "
+                  f"{samples['copying']['continuation']['long_run_notes']}+ | real bars: mean | real bars: share |",
+                  "|---|---|---|---|---|---|"]
+        for kind, row in samples["copying"].items():
+            lines.append(f"| {kind} | {_fmt(row['longest_run_mean'])} | {row['longest_run_max']} | "
+                         f"{_fmt(row['share_with_long_run'])} | {_fmt(row['real_longest_run_mean'])} | "
+                         f"{_fmt(row['real_share_with_long_run'])} |")
+        lines.append("")
     return lines
 
 
@@ -71,6 +149,7 @@ def main() -> int:
     parser.add_argument("--max-windows", type=int)
     parser.add_argument("--hardware-note", default="", help="a sentence for the card, e.g. how loaded the machine was")
     parser.add_argument("--bench", action="store_true", help="also run desktop-app bench for the model")
+    parser.add_argument("--tokens-json", type=Path, help="the transformer's token measurement (scripts/measure_tokens.py)")
     args = parser.parse_args()
 
     loaded = load_model(args.checkpoint)
@@ -103,9 +182,12 @@ def main() -> int:
     lines = card + [""]
     if args.hardware_note:
         lines += [args.hardware_note, ""]
+    lines += model_lines(loaded, args.tokens_json)
     lines += evaluation_lines(result, loaded.name, args.data)
     if "samples" in result and loaded.name == "arcnn":
         lines += repair_lines(result["samples"], one_per_pass)
+    if "samples" in result and loaded.name == "transformer":
+        lines += transformer_lines(result["samples"])
     if bench is not None:
         lines += ["## Speed", "", f"Command: `desktop-app bench {loaded.name}`", "", "```json",
                   json.dumps(bench, indent=1), "```", ""]
