@@ -140,7 +140,7 @@ class VelocityLane(QWidget):
             chosen = np.zeros(len(track.notes), dtype=bool)
             chosen[list(self.document.selection)] = True
             selected = chosen[idx]
-            cols = np.clip(np.round(xs).astype(np.int64), 0, w - 1)
+            cols = np.minimum(np.maximum(np.round(xs).astype(np.int64), 0), w - 1)
             bottom = h - 3
             for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
                 if not mask.any():
