@@ -81,6 +81,21 @@ def test_registry_and_shapes():
     assert torch.all(fake[:, :3].sum(dim=-1) <= 1 + 1e-5)
 
 
+def test_hard_planes_are_decoded_notes_with_gradients_through_the_probabilities():
+    config = tiny()
+    net = gan.build(config)
+    batch = gan.make_examples(demo_chorales(), config).batch(torch.arange(2))
+    condition = gan.condition_planes(batch["melody"], batch["melody_onsets"], batch["metre"], config)
+    outputs = net(condition, net.noise(2))
+    hard = gan.fake_planes(outputs, hard=True)
+    assert torch.allclose(hard.detach(), hard.detach().round(), atol=1e-6)
+    pitches, onsets = gan.decode(outputs, config)
+    expected = gan.real_planes(torch.from_numpy(pitches), torch.from_numpy(onsets), config)
+    assert torch.allclose(hard[:, :3].detach(), expected[:, :3], atol=1e-6)  # the rolls are what decoding reads
+    hard.sum().backward()
+    assert net.generator.head.weight.grad is not None and net.generator.head.weight.grad.abs().sum() > 0
+
+
 def test_examples_read_the_voices_of_the_pieces():
     config = tiny()
     piece = demo_chorales(1)[0]
@@ -144,6 +159,8 @@ def test_accompany_leaves_the_melody_and_the_song_alone():
             assert starts == sorted(starts) and all(n.end <= end for n in track.notes)
             # monophonic: no two notes of a voice overlap
             assert all(a.end <= b.start for a, b in zip(track.notes, track.notes[1:]))
+        for track, (low, high) in zip(take, config.voice_ranges):  # even untrained, each voice keeps its range
+            assert all(low <= n.pitch <= high for n in track.notes)
     assert song.tracks == melody_song().tracks
 
 

@@ -12,9 +12,11 @@ call, decoding rolls to notes, and the song-level API the editor and the CLI use
 - Generator input planes: melody roll, melody onsets, metre (1 downbeat, 0.5 beat, 0.25 eighth) and
   the row's pitch height (0..1), so the bass knows where low is. Noise: channels of Gaussian noise
   joined at the U-Net's bottom and at each level on the way up, scaled by `variety` when generating.
-- Generator output per voice and step: a softmax over the pitches plus a "rest" class, and an onset
-  probability per cell. The critic sees the softmax as the voice's roll and roll x onset as its onset
-  plane; real data are one-hot. The melody is an input only: it passes through unchanged.
+- Generator output per voice and step: a softmax over the pitches of the voice's range
+  (`voice_ranges`) plus a "rest" class, and an onset probability per cell. The critic sees the voice's roll and roll x onset as its onset plane; with
+  `hard` (the default) these are the decoded one-hot notes, the gradient passing straight through to
+  the probabilities, so fake and real differ in their music and not in their softness. Real data are
+  one-hot. The melody is an input only: it passes through unchanged.
 - Critic: melody planes and the three voices' rolls and onsets (9 planes), four 4x4 stride-2
   convolutions with leaky ReLU and no normalisation (the gradient penalty is per sample), a linear score.
 - Losses: critic E[C(fake)] - E[C(real)] + gp_weight * E[(|grad C(x_hat)| - 1)^2] on random mixes x_hat
@@ -79,6 +81,10 @@ class GanConfig:
     betas: tuple[float, float] = (0.5, 0.9)
     hop: int = 16  # steps between training windows (a bar)
     transpose: int = 5  # augmentation: each training window moves by up to this many semitones
+    hard: bool = True  # the critic sees decoded (one-hot) voices, gradients straight through (see fake_planes)
+    # lowest and highest MIDI pitch each voice may write: the chorales' alto, tenor and bass ranges and a
+    # fourth around them for the transposition (pitches outside are masked off the generator's softmax)
+    voice_ranges: tuple[tuple[int, int], ...] = ((48, 81), (43, 77), (31, 71))
 
     @property
     def high_pitch(self) -> int:
@@ -173,9 +179,12 @@ class Generator(nn.Module):
         self.down = nn.ModuleList(_Block(IN_PLANES if i == 0 else widths[i - 1], widths[i]) for i in range(d))
         self.bottom = _Block(widths[d - 1] + z, widths[d])
         self.up = nn.ModuleList(_Block(widths[i + 1] + widths[i] + 1, widths[i]) for i in reversed(range(d)))
-        self.pitch = nn.Conv2d(widths[0], len(VOICES), 1)
-        self.onset = nn.Conv2d(widths[0], len(VOICES), 1)
-        self.rest = nn.Conv2d(widths[0], len(VOICES), 1)  # averaged over the pitches: one logit per step
+        # per voice: pitch logits, onset logits, and rest logits averaged over the pitches (one a step)
+        self.head = nn.Conv2d(widths[0], 3 * len(VOICES), 1)
+        mask = torch.full((len(VOICES), 1, config.n_pitches), -1e4)
+        for v, (low, high) in enumerate(config.voice_ranges):
+            mask[v, 0, max(low - config.low_pitch, 0):max(high - config.low_pitch + 1, 0)] = 0.0
+        self.register_buffer("range_mask", mask, persistent=False)
 
     def noise_shapes(self, batch: int) -> list[tuple[int, ...]]:
         """Shapes of the noise tensors forward takes: the bottom's, then one per level up."""
@@ -195,7 +204,8 @@ class Generator(nn.Module):
         for block, n in zip(self.up, noise[1:]):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = block(torch.cat([x, skips.pop(), n], dim=1))
-        return self.pitch(x), self.rest(x).mean(dim=3), self.onset(x)
+        pitch, onset, rest = self.head(x).chunk(3, dim=1)
+        return pitch + self.range_mask, rest.mean(dim=3), onset
 
 
 def voice_probabilities(pitch_logits: torch.Tensor, rest_logits: torch.Tensor) -> torch.Tensor:
@@ -203,12 +213,20 @@ def voice_probabilities(pitch_logits: torch.Tensor, rest_logits: torch.Tensor) -
     return torch.softmax(torch.cat([pitch_logits, rest_logits[..., None]], dim=-1), dim=-1)
 
 
-def fake_planes(outputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+def fake_planes(outputs: tuple[torch.Tensor, ...], hard: bool = False) -> torch.Tensor:
     """The generator's output as the critic's accompaniment planes (B, 6, steps, pitches): the pitch
-    probabilities as each voice's roll, and roll x onset probability as its onsets."""
+    probabilities as each voice's roll, and roll x onset probability as its onsets. With `hard`, the
+    critic sees what decoding gives (one-hot likeliest pitch or rest, onsets over one half) while the
+    gradient flows through the probabilities (straight-through, as BinaryMuseGAN's binary neurons), so
+    the critic cannot tell fake from real by softness alone."""
     pitch_logits, rest_logits, onset_logits = outputs
-    roll = voice_probabilities(pitch_logits, rest_logits)[..., :-1]
-    return torch.cat([roll, roll * torch.sigmoid(onset_logits)], dim=1)
+    probs = voice_probabilities(pitch_logits, rest_logits)
+    onsets = torch.sigmoid(onset_logits)
+    if hard:
+        probs = F.one_hot(probs.argmax(dim=-1), probs.shape[-1]).to(probs.dtype) + probs - probs.detach()
+        onsets = (onsets > 0.5).to(onsets.dtype) + onsets - onsets.detach()
+    roll = probs[..., :-1]
+    return torch.cat([roll, roll * onsets], dim=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,25 +274,38 @@ class GanNet(nn.Module):
 # The losses
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     alpha: torch.Tensor | None = None) -> torch.Tensor:
-    """E[(|grad critic(x_hat)| - 1)^2] over x_hat = alpha * real + (1 - alpha) * fake, one alpha per
-    sample (uniform when not given), the gradient taken over all of a sample's planes (Gulrajani et al.)."""
+def mix(real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+    """x_hat = alpha * real + (1 - alpha) * fake, one alpha per sample (uniform when not given), as a
+    leaf that records its gradient."""
     if alpha is None:
         alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
-    mixed = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+    return (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+
+
+def penalty_of(scores: torch.Tensor, mixed: torch.Tensor) -> torch.Tensor:
+    """E[(|d score / d x_hat| - 1)^2], the gradient taken over all of each sample's planes."""
     with torch.enable_grad():
-        scores = critic(mixed)
         (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor | None = None) -> torch.Tensor:
+    """WGAN-GP's penalty (Gulrajani et al.) of `critic` on mixes of real and fake samples."""
+    mixed = mix(real, fake, alpha)
+    with torch.enable_grad():
+        return penalty_of(critic(mixed), mixed)
+
+
 def critic_loss(net: GanNet, condition: torch.Tensor, real: torch.Tensor,
                 fake: torch.Tensor) -> tuple[torch.Tensor, dict]:
-    """The critic's WGAN-GP loss and its parts: E[C(fake)] - E[C(real)] + gp_weight * penalty."""
+    """The critic's WGAN-GP loss and its parts: E[C(fake)] - E[C(real)] + gp_weight * penalty. Real,
+    fake and mixed samples go through the critic as one batch (it has no batch statistics)."""
     real_in, fake_in = critic_input(condition, real), critic_input(condition, fake)
-    real_score, fake_score = net.critic(real_in).mean(), net.critic(fake_in).mean()
-    penalty = gradient_penalty(net.critic, real_in, fake_in)
+    mixed = mix(real_in, fake_in)
+    with torch.enable_grad():
+        real_scores, fake_scores, mixed_scores = net.critic(torch.cat([real_in, fake_in, mixed])).chunk(3)
+        penalty = penalty_of(mixed_scores, mixed)
+    real_score, fake_score = real_scores.mean(), fake_scores.mean()
     value = fake_score - real_score + net.config.gp_weight * penalty
     return value, {"c_loss": value.item(), "gp": penalty.item(), "w_distance": (real_score - fake_score).item(),
                    "g_loss": -fake_score.item()}
@@ -419,7 +450,7 @@ def train_step(model: nn.Module, batch: dict[str, torch.Tensor], optimizer: torc
         condition = condition_planes(real_batch["melody"], real_batch["melody_onsets"], real_batch["metre"], config)
         real = real_planes(real_batch["voices"], real_batch["voice_onsets"], config)
         with torch.no_grad():
-            fake = fake_planes(net(condition, net.noise(len(real))))
+            fake = fake_planes(net(condition, net.noise(len(real))), config.hard)
         c_value, metrics = critic_loss(net, condition, real, fake)
         optimizer.zero_grad(set_to_none=True)
         c_value.backward()
@@ -428,7 +459,7 @@ def train_step(model: nn.Module, batch: dict[str, torch.Tensor], optimizer: torc
     condition = condition_planes(real_batch["melody"], real_batch["melody_onsets"], real_batch["metre"], config)
     _set_requires_grad(net.critic, False)
     try:
-        fake = fake_planes(net(condition, net.noise(len(condition))))
+        fake = fake_planes(net(condition, net.noise(len(condition))), config.hard)
         g_value = -net.critic(critic_input(condition, fake)).mean()
         optimizer.zero_grad(set_to_none=True)
         g_value.backward()
@@ -448,7 +479,7 @@ def loss(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor
     condition = condition_planes(batch["melody"], batch["melody_onsets"], batch["metre"], config)
     real = real_planes(batch["voices"], batch["voice_onsets"], config)
     outputs = net(condition, net.noise(len(real)))
-    fake = fake_planes(outputs)
+    fake = fake_planes(outputs, config.hard)
     _, metrics = critic_loss(net, condition, real, fake)
     value = torch.tensor(metrics["w_distance"])
     if not net.training:
@@ -727,3 +758,40 @@ def evaluate_samples(net: GanNet, config: GanConfig, pieces: list, seed: int = 0
 
     return run(net, config, pieces, seed, max_windows, progress)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The training panel's strip of rolls (added by the Accompany-panel helper; the loop calls it at each evaluation)
+
+PREVIEW_WINDOWS = 4  # fixed validation windows drawn at each evaluation
+PREVIEW_SEED = 1234  # the fixed noise they are written with
+PREVIEW_ONSET = 4  # added to a cell's voice code where a note begins
+
+
+def preview(model: nn.Module, examples: Examples, count: int = PREVIEW_WINDOWS) -> np.ndarray:
+    """What the generator writes now under `count` fixed windows of `examples` (spread over the set, as
+    `preview_windows`) from fixed noise: (count, n_pitches, steps) uint8 rolls, row 0 the lowest pitch, each
+    cell 0 (silent), 1 melody, 2 alto, 3 tenor, 4 bass, plus PREVIEW_ONSET where a note begins. The
+    network's train/eval mode is left as it was."""
+    net = _net(model)
+    config = net.config
+    if len(examples) == 0:
+        return np.zeros((0, config.n_pitches, config.steps), dtype=np.uint8)
+    chosen = torch.linspace(0, len(examples) - 1, min(count, len(examples))).long()
+    batch = examples.batch(chosen)
+    was_training = net.training
+    try:
+        pitches, onsets = harmonise_rolls(net, batch["melody"].cpu().numpy(), batch["melody_onsets"].cpu().numpy(),
+                                          batch["metre"].cpu().numpy(), seed=PREVIEW_SEED)
+    finally:
+        net.train(was_training)
+    melody, melody_on = batch["melody"].cpu().numpy(), batch["melody_onsets"].cpu().numpy()
+    rolls = np.zeros((len(melody), config.n_pitches, config.steps), dtype=np.uint8)
+    steps = np.arange(config.steps)
+    for i in range(len(melody)):  # the bass first, the melody last: the upper voice shows where they meet
+        for code, pitch, onset in [(v + 2, pitches[i, v], onsets[i, v]) for v in reversed(range(len(VOICES)))] + \
+                [(1, melody[i], melody_on[i])]:
+            rows = pitch.astype(np.int64) - config.low_pitch
+            inside = (pitch >= 0) & (rows >= 0) & (rows < config.n_pitches)
+            rolls[i, rows[inside], steps[inside]] = code + PREVIEW_ONSET * onset[inside].astype(np.uint8)
+    return rolls
