@@ -52,7 +52,7 @@ class Counter:
 def frame(roll) -> np.ndarray:
     """Paint the note area and return the frame image it painted from."""
     roll.area.repaint()
-    return roll.area._buffers[0][0].copy()
+    return roll.area.frame_pixels()
 
 
 def pixels(image: QImage) -> np.ndarray:
@@ -227,3 +227,16 @@ def test_a_time_signature_change_redraws_the_ruler_and_a_note_edit_does_not(roll
     roll.repaint()
     after = pixels(roll.ruler.grab().toImage())
     assert renders and not np.array_equal(before, after)
+
+
+def test_the_window_shows_the_frame_in_order_after_the_buffer_turned(roll):
+    vp = roll.viewport
+    for dx in (8, 8, 30, -3, 100, -50):
+        vp.scroll_time(dx)
+        roll.area.repaint()
+    assert roll.area._offset != 0  # the frame's columns start inside the buffer
+    on_screen = pixels(roll.area.grab().toImage())  # the playhead (tick 0) is out of view
+    assert np.array_equal(on_screen, roll.area.render_pixels())
+    roll.document.select(range(3, 200, 4))  # recoloured in place, in the turned buffer
+    roll.area.repaint()
+    assert np.array_equal(pixels(roll.area.grab().toImage()), roll.area.render_pixels())

@@ -51,7 +51,7 @@ def dense_roll(qtbot):
 
 def shown(roll) -> np.ndarray:
     """The frame image the note area paints from."""
-    return roll.area._buffers[0][0].copy()
+    return roll.area.frame_pixels()
 
 
 def painted(roll) -> np.ndarray:

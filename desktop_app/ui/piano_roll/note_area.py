@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
@@ -108,7 +108,8 @@ class NoteArea(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         # One cached image under the overlays: rows, grid and notes (the playhead, the loop and
         # a rubber band are drawn over it, so moving them costs a blit of a strip).
-        self._buffers: list[tuple[np.ndarray, QImage] | None] = [None, None]  # the frame, and a spare
+        self._frame: tuple[np.ndarray, QImage] | None = None  # the frame's pixels and an image over them
+        self._offset = 0  # the buffer column holding the frame's column 0 (a time scroll turns the buffer)
         self._frame_valid = False
         # What frames share while it stays the same: each with the key it was made for.
         self._display: tuple | None = None
@@ -119,7 +120,7 @@ class NoteArea(QWidget):
         self._rows_buffers: list[np.ndarray] = []  # rasterised notes, two in turn (see _rasterise)
         self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: notes, values, time axis, cells
         self._plane_cache: tuple | None = None  # rasterised notes: display, time axis, pitch range, rows
-        self._shown: _Shown | None = None  # what the frame in _buffers[0] was made from
+        self._shown: _Shown | None = None  # what the frame was made from
         self._scratch, self._strip_scratch = Scratch(), Scratch()
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         document.songChanged.connect(self.refresh_all)
@@ -304,10 +305,18 @@ class NoteArea(QWidget):
         """Bring the frame image up to date with the view and the notes, draw it, then the overlays."""
         self._update_frame()
         p = QPainter(self)
-        rect = event.rect()
-        p.drawImage(rect, self._buffers[0][1], rect)
+        rect, image, w, o = event.rect(), self._frame[1], self.width(), self._offset
+        # The buffer holds the frame turned by `o` columns: its two parts, each where it shows.
+        for x, source_x, width in ((0, o, w - o), (w - o, 0, o)):
+            target = QRect(x, 0, width, self.height()) & rect
+            if width > 0 and not target.isEmpty():
+                p.drawImage(target, image, target.translated(source_x - x, 0))
         self._paint_overlays(p)
         p.end()
+
+    def frame_pixels(self) -> np.ndarray:
+        """A copy of the frame the note area paints from, column 0 first ((height, width) BGRA)."""
+        return np.roll(self._frame[0], -self._offset, axis=1)
 
     def _update_frame(self) -> None:
         """Redo only what changed since the frame was drawn. Nothing changed: the frame stays.
@@ -340,13 +349,14 @@ class NoteArea(QWidget):
         the width."""
         return abs(dx - round(dx)) <= 1e-6 and 0 < abs(round(dx)) < width // 2
 
-    def _buffer(self, index: int) -> np.ndarray:
-        """Frame buffer `index` (two, so a scroll copies once): reused while the size holds."""
-        if self._buffers[index] is None or self._buffers[index][0].shape != (self.height(), self.width()):
+    def _buffer(self) -> np.ndarray:
+        """The frame buffer, reused while the size holds (a fresh one costs its page faults)."""
+        if self._frame is None or self._frame[0].shape != (self.height(), self.width()):
             pixels = np.zeros((self.height(), self.width()), dtype=np.uint32)
-            self._buffers[index] = (pixels, QImage(pixels.data, self.width(), self.height(), self.width() * 4,
-                                                   QImage.Format.Format_RGB32))  # pixels keep the memory alive
-        return self._buffers[index][0]
+            self._frame = (pixels, QImage(pixels.data, self.width(), self.height(), self.width() * 4,
+                                          QImage.Format.Format_RGB32))  # pixels keep the memory alive
+            self._offset = 0
+        return self._frame[0]
 
     def _draw_frame(self, view: RasterView, display: tuple, kinds: np.ndarray, table: np.ndarray) -> None:
         """Compose the whole frame for `view`."""
@@ -357,7 +367,8 @@ class NoteArea(QWidget):
         else:
             lo, hi, rows = self._planes(view, display, lo, hi)
             select = row_select(view, lo, hi)
-        compose(rows, select, kinds, levels, table, out=self._buffer(0), scratch=self._scratch)
+        compose(rows, select, kinds, levels, table, out=self._buffer(), scratch=self._scratch)
+        self._offset = 0
         self._shown = _Shown(view, display, kinds, levels, table, lo, hi, rows, select)
 
     def _planes(self, view: RasterView, display: tuple, lo: int, hi: int) -> tuple[int, int, np.ndarray]:
@@ -408,17 +419,20 @@ class NoteArea(QWidget):
             return
         rows = self._rasterise(shown.view, display, shown.lo, shown.hi)
         changed = np.not_equal(rows, shown.rows, out=self._scratch.get("changed", rows.shape, bool))
-        out = self._buffer(0)
+        out = self._buffer()
         if not recolour(out, rows, changed, shown.select, shown.kinds, shown.levels, shown.table,
-                        limit=out.size // RECOLOUR_FRACTION):
+                        limit=out.size // RECOLOUR_FRACTION, column_offset=self._offset):
             compose(rows, shown.select, shown.kinds, shown.levels, shown.table, out=out, scratch=self._scratch)
+            self._offset = 0
         shown.display, shown.rows = display, rows
         key = (shown.view.left_tick, shown.view.ticks_per_px, shown.view.width, shown.view.key_height >= 5)
         self._plane_cache = (display, key, shown.lo, shown.hi, rows)
 
     def _scroll_frame(self, view: RasterView, shift: int) -> None:
         """Shift the frame `shift` columns (positive: the view moved later in time) and draw the
-        columns that came into view; the rasterised notes and grid levels shift with it."""
+        columns that came into view; the rasterised notes and grid levels shift with it. The
+        pixels do not move: the buffer turns (its columns are used round in a ring), and the new
+        columns are drawn over the ones that left the view."""
         shown, w = self._shown, view.width
         strip = self._view(w - shift) if shift > 0 else self._view(0, -shift)
         levels = self._compute_column_levels(strip)
@@ -427,17 +441,23 @@ class NoteArea(QWidget):
         else:
             rows = note_planes(*shown.display, strip, self._palette_size(), shown.lo, shown.hi)
         pixels = compose(rows, shown.select, shown.kinds, levels, shown.table, scratch=self._strip_scratch)
-        old, new = self._buffer(0), self._buffer(1)
+        self._offset = (self._offset + shift) % w
+        first = w - shift if shift > 0 else 0  # the frame columns the strip shows
+        frame = self._buffer()
+        columns = (first + self._offset + np.arange(strip.width)) % w
+        if columns[-1] - columns[0] == strip.width - 1:  # one run of buffer columns
+            frame[:, columns[0] : columns[-1] + 1] = pixels
+        else:
+            frame[:, columns] = pixels
         all_rows = np.empty_like(shown.rows)
         all_levels = np.empty_like(shown.levels)
-        for target, before, part in ((new, old, pixels), (all_rows, shown.rows, rows), (all_levels, shown.levels, levels)):
+        for target, before, part in ((all_rows, shown.rows, rows), (all_levels, shown.levels, levels)):
             if shift > 0:
                 target[..., : w - shift] = before[..., shift:]
                 target[..., w - shift :] = part
             else:
                 target[..., -shift:] = before[..., : w + shift]
                 target[..., :-shift] = part
-        self._buffers.reverse()
         self._levels = (self._levels_key(view), all_levels)
         shown.view, shown.rows, shown.levels = view, all_rows, all_levels
         if shown.hi >= shown.lo:  # the shifted rows are the rasterised notes of the new view: a pitch scroll reuses them

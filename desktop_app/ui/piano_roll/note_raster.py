@@ -188,8 +188,9 @@ def compose(rows: np.ndarray, select: np.ndarray, row_kind: np.ndarray, column_l
 
 
 def recolour(out: np.ndarray, rows: np.ndarray, changed: np.ndarray, select: np.ndarray, row_kind: np.ndarray,
-             column_level: np.ndarray, table: np.ndarray, limit: int | None = None) -> bool:
-    """Write into the frame `out` (compose's output for the same view) only the pixels of the
+             column_level: np.ndarray, table: np.ndarray, limit: int | None = None, column_offset: int = 0) -> bool:
+    """Write into the frame `out` (compose's output for the same view, its columns turned by
+    `column_offset`: column x is at (x + column_offset) % width) only the pixels of the
     note-row cells in `changed` (a bool array shaped like `rows`, now holding new values):
     every pixel row that shows such a row, at those columns. Writes nothing and returns False
     when that is more than `limit` pixels (composing the whole frame is then cheaper)."""
@@ -206,5 +207,7 @@ def recolour(out: np.ndarray, rows: np.ndarray, changed: np.ndarray, select: np.
     ys = order[np.repeat(first[rr] - (np.cumsum(each) - each), each) + np.arange(total)]
     xs = np.repeat(xx, each)
     index = (row_kind[ys] * LEVELS + column_level[xs]) * table.shape[1] + rows[np.repeat(rr, each), xs]
+    if column_offset:
+        xs = (xs + column_offset) % out.shape[1]
     out[ys, xs] = table.ravel()[index]
     return True
