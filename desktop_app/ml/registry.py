@@ -19,6 +19,8 @@ from types import ModuleType
 # trains more than one network in its own way (the GAN):
 #   make_optimizer(model, train_config) -> torch.optim.Optimizer   (one, a parameter group per network)
 #   train_step(model, batch, optimizer, train_config) -> (loss tensor, metrics)   (steps the optimizer itself)
+# and, for the training panel's strip of rolls, drawn at each evaluation (the GAN):
+#   preview(model, examples) -> (n, pitches, steps) uint8 rolls   (fixed windows and noise)
 REQUIRED = ("Config", "PRESETS", "build", "make_examples", "loss")
 
 

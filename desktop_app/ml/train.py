@@ -5,7 +5,8 @@ Each step's randomness (the batch, dropout) is seeded from (seed, step, rank), s
 from a checkpoint retraces the curve of an uninterrupted one exactly; the checkpoint only has to
 hold the weights, the optimizer and the step. Metrics go to a callback, to metrics.csv and to
 TensorBoard event files in the run folder (`tensorboard --logdir RUN`). A model module may bring its
-own optimizer and step (`make_optimizer`, `train_step`: see desktop_app.ml.registry), as the GAN does."""
+own optimizer and step (`make_optimizer`, `train_step`: see desktop_app.ml.registry), as the GAN does,
+and rolls to look at (`preview`): drawn at each evaluation, sent with that row and kept in previews/."""
 
 from __future__ import annotations
 
@@ -169,6 +170,31 @@ def read_metrics(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     return curves
 
 
+PREVIEWS = "previews"  # run folder: previews/step-NNNNNNN.npy, a model's `preview` rolls at each evaluation
+
+
+def save_preview(run_dir: Path, step: int, rolls: np.ndarray) -> Path:
+    """Keep an evaluation's preview rolls in the run folder, so a reopened run shows them too."""
+    folder = Path(run_dir) / PREVIEWS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"step-{step:07d}.npy"
+    np.save(path, np.asarray(rolls))
+    return path
+
+
+def read_previews(run_dir: str | Path, upto: int | None = None) -> list[tuple[int, np.ndarray]]:
+    """The preview rolls a run saved, as (step, rolls) in step order, up to step `upto` when given."""
+    found = []
+    for path in sorted((Path(run_dir) / PREVIEWS).glob("step-*.npy")):
+        try:
+            step = int(path.stem.split("-", 1)[1])
+            if upto is None or step <= upto:
+                found.append((step, np.load(path, allow_pickle=False)))
+        except (ValueError, OSError):  # a half-written or foreign file: not a preview
+            continue
+    return found
+
+
 def model_card(config: TrainConfig, model_config: object, facts: dict) -> str:
     """The human-readable card saved with every checkpoint."""
     lines = [f"# {config.model} ({config.preset})", "",
@@ -314,6 +340,9 @@ def _train(config, pieces, on_metrics, control, device, rank, world_size, master
 
         if step % config.eval_every == 0 or step == config.steps:
             row.update(evaluate(raw_model, spec.loss, valid_examples, config, device))
+            if master and hasattr(spec, "preview"):  # rolls from fixed noise for the training panel's strip
+                row["preview"] = spec.preview(raw_model, valid_examples if len(valid_examples) else train_examples)
+                save_preview(run_dir, step, row["preview"])
         last = {k: v for k, v in row.items() if k.startswith(("train/", "valid/"))}
         if master and row.get("valid/loss", math.inf) < best_valid:
             best_valid = row["valid/loss"]
