@@ -24,6 +24,7 @@ from desktop_app.runner.background import run_in_background
 from desktop_app.runner.jobs import ModelRunner
 from desktop_app.ui.dialogs import Dialogs, SaveChoice
 from desktop_app.ui.document import Document
+from desktop_app.ui.models.accompany_panel import AccompanyPanel
 from desktop_app.ui.models.arcnn_panel import build_arcnn
 from desktop_app.ui.models.transformer_panel import TransformerPanel
 from desktop_app.ui.recovery import (
@@ -61,7 +62,7 @@ IMPORT_FILTERS = ";;".join(
 PROJECT_FILTER = _filter("Projects", (PROJECT_EXTENSION,))
 MIDI_FILTER = _filter("MIDI files", (".mid",))
 
-LAYOUT_VERSION = 7  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 8  # bump when docks change, so an old saved layout is not applied
 
 
 def song_summary(song: Song) -> str:
@@ -175,6 +176,14 @@ class MainWindow(QMainWindow):
             action.triggered.connect(self.docks["transformer"].show)
             action.triggered.connect(self.docks["transformer"].raise_)
         self.addActions([self.transformer_panel.continue_action, self.transformer_panel.fill_action])
+        self.accompany_panel = AccompanyPanel(self.document, self.runner, self.takes, self.arcnn_panel.display,
+                                              self.settings, self)
+        self.accompany_panel.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._add_dock("accompany", "Accompany", self.accompany_panel, Qt.DockWidgetArea.RightDockWidgetArea, False)
+        self.tabifyDockWidget(self.docks["transformer"], self.docks["accompany"])
+        self.accompany_panel.run_action.triggered.connect(self.docks["accompany"].show)
+        self.accompany_panel.run_action.triggered.connect(self.docks["accompany"].raise_)
+        self.addAction(self.accompany_panel.run_action)
         self.dataset_view = self.training_panel = None  # built when one of their docks is first shown
         for name, title in (("dataset", "Dataset"), ("training", "Training")):
             dock = self._add_dock(name, title, QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea, False)
@@ -254,6 +263,8 @@ class MainWindow(QMainWindow):
         models_menu.addActions([self.docks["transformer"].toggleViewAction(), self.transformer_panel.continue_action,
                                 self.transformer_panel.fill_action])
         models_menu.addSeparator()
+        models_menu.addActions([self.docks["accompany"].toggleViewAction(), self.accompany_panel.run_action])
+        models_menu.addSeparator()
         models_menu.addActions([self.docks["dataset"].toggleViewAction(), self.docks["training"].toggleViewAction()])
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.transport_toolbar.toggleViewAction())
@@ -314,6 +325,8 @@ class MainWindow(QMainWindow):
             self.arcnn_panel.load_checkpoint(Path(checkpoint), remember=True)
         elif model == "transformer":
             self.transformer_panel.load_checkpoint(Path(checkpoint), remember=True)
+        elif model == "gan":
+            self.accompany_panel.load_checkpoint(Path(checkpoint), remember=True)
 
     # ----- views follow the document ------------------------------------------------------
 

@@ -1,21 +1,52 @@
 """Live training curves with pyqtgraph: training and validation loss, the model's own metrics and
 the learning rate, one plot each with the steps linked; a log-scale toggle, smoothing of the
 training curves, a read-out of every curve under the mouse, and a dashed line where a run was
-resumed. New points are drawn at most ten times a second, however fast the steps come."""
+resumed. New points are drawn at most ten times a second, however fast the steps come.
+
+A model may lay its curves out its own way (LAYOUTS): the GAN draws its generator and critic losses
+on one plot, its gradient penalty on another, and its sample metrics one at a time, generated beside
+the real voices."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from desktop_app.ui.colours import TRACK_COLOURS
 
 REDRAW_MS = 100
 METRIC_PREFIXES = ("train/", "valid/")
+
+
+@dataclass(frozen=True)
+class CurveLayout:
+    """How a model's curves are drawn: `loss` and `penalty` map a curve to its legend label on the loss
+    plot and on a plot of its own (titled `penalty_title`); metrics named valid/<generated>NAME and
+    valid/<real>NAME are drawn one NAME at a time on the metrics plot; `hidden` curves are not drawn."""
+
+    loss_title: str
+    loss: dict[str, str]
+    penalty_title: str = ""
+    penalty: dict[str, str] = field(default_factory=dict)
+    generated: str = "gen_"
+    real: str = "real_"
+    hidden: frozenset[str] = frozenset()
+
+
+LAYOUTS = {
+    "gan": CurveLayout(
+        "Generator and critic loss",
+        {"train/g_loss": "generator", "train/c_loss": "critic", "valid/loss": "Wasserstein estimate (validation)"},
+        "Gradient penalty", {"train/gp": "gradient penalty", "valid/gp": "gradient penalty (validation)"},
+        # train/loss is the critic's loss again, and the rest are the validation batches' copies of the above
+        hidden=frozenset({"train/loss", "train/w_distance", "valid/w_distance", "valid/g_loss", "valid/c_loss"})),
+}
+LOSS_COLOURS = ("#4e9af1", "#f1a24e", "#cfcfcf")
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -49,6 +80,8 @@ class TrainingCurves(QWidget):
         self.resume_lines: list[pg.InfiniteLine] = []
         self._dirty = False
         self._metric_colours: dict[str, str] = {}
+        self.layout_of: CurveLayout | None = None  # the model's own layout (LAYOUTS), None: the default one
+        self.penalty_plot: pg.PlotItem | None = None
 
         self.log_scale = QCheckBox("Log scale", self)
         self.log_scale.setToolTip("Losses and learning rate on a logarithmic axis")
@@ -60,6 +93,14 @@ class TrainingCurves(QWidget):
         self.smoothing.setToolTip("Smoothing of the training curves (an exponential moving average)")
         self.smoothing_label = QLabel(self)
         self.smoothing.valueChanged.connect(self._smoothing_changed)
+        self.sample_metric = QComboBox(self)
+        self.sample_metric.setToolTip("The music metric of the generated samples to draw, beside the same metric "
+                                      "of the real data (dashed)")
+        self.sample_metric.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.sample_metric.currentTextChanged.connect(self._sample_metric_changed)
+        self.sample_label = QLabel("Sample metric:", self)
+        for widget in (self.sample_metric, self.sample_label):
+            widget.setVisible(False)
         self.readout = QLabel("Hover over the curves to read them", self)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = QHBoxLayout()
@@ -67,6 +108,8 @@ class TrainingCurves(QWidget):
         bar.addWidget(QLabel("Smoothing:", self))
         bar.addWidget(self.smoothing)
         bar.addWidget(self.smoothing_label)
+        bar.addWidget(self.sample_label)
+        bar.addWidget(self.sample_metric)
         bar.addStretch(1)
 
         self.graphs = pg.GraphicsLayoutWidget(self)
@@ -101,6 +144,84 @@ class TrainingCurves(QWidget):
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
         self._smoothing_changed(self.smoothing.value())
+
+    # ----- layout -------------------------------------------------------------------------
+
+    def set_model(self, model: str) -> None:
+        """Lay the plots out for `model` (its LAYOUTS entry, else the default): forgets every curve."""
+        layout = LAYOUTS.get(model)
+        self.clear()
+        self.layout_of = layout
+        grid = self.graphs.ci
+        if layout is not None and layout.penalty and self.penalty_plot is None:
+            grid.removeItem(self.lr_plot)
+            self.penalty_plot = grid.addPlot(row=2, col=0)
+            self.penalty_plot.showGrid(x=True, y=True, alpha=0.2)
+            self.penalty_plot.setMenuEnabled(False)
+            self.penalty_plot.addLegend(offset=(-10, 10))
+            self.penalty_plot.setXLink(self.loss_plot)
+            grid.addItem(self.lr_plot, row=3, col=0)
+            cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
+            cursor.setVisible(False)
+            self.penalty_plot.addItem(cursor, ignoreBounds=True)
+            self.plots = (self.loss_plot, self.metric_plot, self.penalty_plot, self.lr_plot)
+            self.cursors = [self.cursors[0], self.cursors[1], cursor, self.cursors[2]]
+        elif (layout is None or not layout.penalty) and self.penalty_plot is not None:
+            grid.removeItem(self.penalty_plot)
+            grid.removeItem(self.lr_plot)
+            grid.addItem(self.lr_plot, row=2, col=0)
+            self.cursors = [self.cursors[0], self.cursors[1], self.cursors[3]]
+            self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
+            self.penalty_plot = None
+        stretches = (3, 2, 2, 1) if self.penalty_plot is not None else (3, 2, 1)
+        for row in range(4):
+            grid.layout.setRowStretchFactor(row, stretches[row] if row < len(stretches) else 0)
+        self.loss_plot.setTitle(layout.loss_title if layout is not None else "Loss")
+        self.metric_plot.setTitle("Sample metrics (generated; real dashed)" if layout is not None else "Metrics")
+        if self.penalty_plot is not None:
+            self.penalty_plot.setTitle(layout.penalty_title)
+        self.sample_metric.blockSignals(True)
+        self.sample_metric.clear()
+        self.sample_metric.blockSignals(False)
+        for widget in (self.sample_metric, self.sample_label):
+            widget.setVisible(layout is not None)
+
+    def shown_name(self, name: str) -> str | None:
+        """The legend label of curve `name` in the current layout; None when it is not drawn now."""
+        layout = self.layout_of
+        if layout is None:
+            return name
+        if name in layout.hidden:
+            return None
+        if name in layout.loss:
+            return layout.loss[name]
+        if name in layout.penalty:
+            return layout.penalty[name]
+        metric = name.split("/", 1)[-1]
+        for prefix, label in ((layout.generated, "generated"), (layout.real, "real")):
+            if name.startswith("valid/") and metric.startswith(prefix):
+                return f"{metric[len(prefix):]} ({label})" if metric[len(prefix):] == self.sample_metric.currentText() \
+                    else None
+        return name
+
+    def _sample_metric_changed(self, _text: str) -> None:
+        """Another sample metric chosen: drop the metric plot's curves; the next redraw draws the new one."""
+        for name in [n for n, item in self.items.items() if item.getViewBox() is self.metric_plot.vb]:
+            self.metric_plot.removeItem(self.items.pop(name))
+        self._dirty = True
+        self.redraw()
+
+    def _offer_sample_metrics(self, names) -> None:
+        """Fill the sample-metric chooser with the metrics the run logs (the layout's generated ones)."""
+        layout = self.layout_of
+        prefix = f"valid/{layout.generated}"
+        found = sorted(n[len(prefix):] for n in names if n.startswith(prefix))
+        have = [self.sample_metric.itemText(i) for i in range(self.sample_metric.count())]
+        for metric in found:
+            if metric not in have:
+                self.sample_metric.addItem(metric)
+        if not have and found:
+            self.sample_metric.setCurrentText("in_scale_ratio" if "in_scale_ratio" in found else found[0])
 
     # ----- data ---------------------------------------------------------------------------
 
@@ -153,6 +274,20 @@ class TrainingCurves(QWidget):
             return self.lr_plot, {"pen": pg.mkPen("#5cc67a", width=1.5)}
         metric = name.split("/", 1)[1]
         split = name.split("/", 1)[0]
+        layout = self.layout_of
+        if layout is not None:
+            for plot, names in ((self.loss_plot, layout.loss), (self.penalty_plot, layout.penalty)):
+                if name in names:
+                    colour = LOSS_COLOURS[list(names).index(name) % len(LOSS_COLOURS)]
+                    if split == "valid":
+                        return plot, {"pen": pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine), "symbol": "o",
+                                      "symbolSize": 5, "symbolBrush": colour, "symbolPen": None}
+                    return plot, {"pen": pg.mkPen(colour, width=1.5)}
+            real = metric.startswith(layout.real)
+            colour = "#f1a24e" if real else "#4e9af1"
+            return self.metric_plot, {"pen": pg.mkPen(colour, width=1.5, style=Qt.PenStyle.DashLine if real
+                                                      else Qt.PenStyle.SolidLine),
+                                      "symbol": "o", "symbolSize": 5, "symbolBrush": colour, "symbolPen": None}
         if metric == "loss":
             colour = "#4e9af1" if split == "train" else "#f1a24e"
             plot = self.loss_plot
@@ -168,7 +303,7 @@ class TrainingCurves(QWidget):
     def _item(self, name: str) -> pg.PlotDataItem:
         if name not in self.items:
             plot, style = self._style(name)
-            self.items[name] = plot.plot([], [], name=name, **style)
+            self.items[name] = plot.plot([], [], name=self.shown_name(name) or name, **style)
         return self.items[name]
 
     def redraw(self) -> None:
@@ -177,7 +312,11 @@ class TrainingCurves(QWidget):
             return
         self._dirty = False
         weight = self.smoothing.value() / 100
+        if self.layout_of is not None:
+            self._offer_sample_metrics(self.points)
         for name, (steps, values) in self.points.items():
+            if self.shown_name(name) is None:
+                continue
             y = np.asarray(values, dtype=np.float64)
             if name.startswith("train/"):
                 y = smooth(y, weight)
@@ -190,7 +329,8 @@ class TrainingCurves(QWidget):
 
     def _set_log(self, on: bool) -> None:
         for plot in (self.loss_plot, self.lr_plot):
-            plot.setLogMode(y=on)
+            if plot is self.lr_plot or self.layout_of is None:  # a GAN's losses go below 0: they stay linear
+                plot.setLogMode(y=on)
 
     def _smoothing_changed(self, value: int) -> None:
         self.smoothing_label.setText(f"{value / 100:.2f}")
@@ -205,10 +345,11 @@ class TrainingCurves(QWidget):
         for name in sorted(self.points, key=lambda n: (n != "train/loss", n != "valid/loss", n)):
             steps, values = self.points[name]
             i = int(np.searchsorted(steps, step, side="right")) - 1
-            if i >= 0:
+            label = self.shown_name(name)
+            if i >= 0 and label is not None:
                 shown = self.curve(name)[1]
                 value = shown[i] if i < len(shown) else values[i]
-                parts.append(f"{name} {value:.4g}")
+                parts.append(f"{name if label == name else label} {value:.4g}")
         return f"step {int(step)}: " + ", ".join(parts) if parts else ""
 
     def _mouse_moved(self, pos: QPointF) -> None:

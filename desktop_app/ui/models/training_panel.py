@@ -3,7 +3,8 @@ dataset and the hyperparameters, then start, pause, resume and stop a run that t
 runner's child process, with live curves (desktop_app.ui.models.curves). A run folder keeps its
 checkpoints (every N steps and the best by validation loss) and its log as metrics.csv and
 TensorBoard event files; "Resume Run…" continues a run on the same curve, with a dashed line where
-it picked up. A finished model can be evaluated (the same as `desktop-app evaluate`) and made the
+it picked up. A model with rolls to preview (the GAN) adds a strip of them under the curves, refreshed at
+each evaluation and read back from the run folder on resume. A finished model can be evaluated (the same as `desktop-app evaluate`) and made the
 one the editor uses.
 
 Everything that imports torch (the model presets, the training configuration, checkpoints) runs
@@ -25,6 +26,7 @@ from desktop_app.ml.progress import format_seconds
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.models.curves import TrainingCurves
 from desktop_app.ui.models.evaluation_view import EvaluationView
+from desktop_app.ui.models.roll_strip import RollStrip
 from desktop_app.ui.settings import AppSettings
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -52,7 +54,7 @@ def prepare_resume(run_dir: Path) -> dict:
     """What resuming `run_dir` needs: its configuration (resume on), the step of its latest
     checkpoint and the curves logged up to it."""
     from desktop_app.ml import checkpoints
-    from desktop_app.ml.train import TrainConfig, read_metrics
+    from desktop_app.ml.train import TrainConfig, read_metrics, read_previews
 
     latest = checkpoints.latest_checkpoint(run_dir)
     if latest is None:
@@ -65,7 +67,8 @@ def prepare_resume(run_dir: Path) -> dict:
         curves = read_metrics(run_dir)
     except OSError:
         curves = {}
-    return {"config": config, "step": int(saved.get("step", 0)), "curves": curves}
+    step = int(saved.get("step", 0))
+    return {"config": config, "step": step, "curves": curves, "previews": read_previews(run_dir, upto=step)}
 
 
 class TrainingPanel(QWidget):
@@ -186,9 +189,15 @@ class TrainingPanel(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.curves = TrainingCurves(self)
+        self.strip = RollStrip(self)
+        curves_tab = QWidget(self)
+        curves_box = QVBoxLayout(curves_tab)
+        curves_box.setContentsMargins(0, 0, 0, 0)
+        curves_box.addWidget(self.curves, 1)
+        curves_box.addWidget(self.strip)
         self.evaluation = EvaluationView(self)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(curves_tab, "Curves")
         self.tabs.addTab(self.evaluation, "Evaluation")
 
         settings = QWidget(self)
@@ -310,16 +319,19 @@ class TrainingPanel(QWidget):
     def _launch(self, config, resumed: dict | None) -> None:
         self._show_config(config)
         self.model, self.data, self.run_dir = config.model, config.data, Path(config.out)
-        self.curves.clear()
+        self.curves.set_model(config.model)
+        self.strip.clear()
         if resumed is not None:
             self.curves.set_history(resumed["curves"], resumed["step"])
             self.curves.mark_resume(resumed["step"])
+            self.strip.set_history(resumed.get("previews", []))
         self.curves.redraw()
         self.progress.setRange(0, config.steps)
         self.progress.setValue(resumed["step"] if resumed else 0)
         process = self.runner.start_training(config, self.pieces_for(config.data))
         self.process = process
         process.metrics.connect(self.curves.add_row)
+        process.metrics.connect(self.strip.add_row)
         process.progress.connect(self._progress)
         process.state.connect(lambda state: self._update_buttons())
         process.finished.connect(self._finished)
