@@ -13,10 +13,11 @@ call, decoding rolls to notes, and the song-level API the editor and the CLI use
   the row's pitch height (0..1), so the bass knows where low is. Noise: channels of Gaussian noise
   joined at the U-Net's bottom and at each level on the way up, scaled by `variety` when generating.
 - Generator output per voice and step: a softmax over the pitches of the voice's range
-  (`voice_ranges`) plus a "rest" class, and an onset probability per cell. The critic sees the voice's roll and roll x onset as its onset plane; with
-  `hard` (the default) these are the decoded one-hot notes, the gradient passing straight through to
-  the probabilities, so fake and real differ in their music and not in their softness. Real data are
-  one-hot. The melody is an input only: it passes through unchanged.
+  (`voice_ranges`) plus a "rest" class, and an onset probability per cell. The critic sees the
+  voice's roll and roll x onset as its onset plane; with `hard` (the default) these are the decoded
+  one-hot notes, the gradient passing straight through to the probabilities, so fake and real differ
+  in their music and not in their softness. Real data are one-hot. The melody is an input only: it
+  passes through unchanged.
 - Critic: melody planes and the three voices' rolls and onsets (9 planes), four 4x4 stride-2
   convolutions with leaky ReLU and no normalisation (the gradient penalty is per sample), a linear score.
 - Losses: critic E[C(fake)] - E[C(real)] + gp_weight * E[(|grad C(x_hat)| - 1)^2] on random mixes x_hat
@@ -41,10 +42,12 @@ Generation API (for the Accompany panel, the CLI and the bench):
         (0 gives the same voices for every seed); `threshold` turns steps whose likeliest pitch is
         less likely than it into rests. The same seed gives the same takes; take r of seed s is the
         first take of seed s + r.
-    harmonise_rolls(net, melody, onsets, metre, seed=None, variety=1.0) -> (pitches, voice_onsets)
-        The network on a batch of windows as arrays: (B, steps) melody pitches (-1 rest) in, (B, 3,
-        steps) pitches (-1 rest) and onsets out. For the training panel's strip of rolls.
-    preview_windows(pieces, config, count) -> dict of arrays: fixed melody windows to draw that strip from.
+    harmonise_rolls(net, melody, onsets, metre, seed=None, variety=1.0, threshold=0.0) -> (pitches, onsets)
+        The network on a batch of windows as arrays: (B, steps) melody pitches (-1 rest), onsets and
+        metre in; (B, 3, steps) pitches (-1 rest) and onsets out. For the training panel's roll strip:
+        the same seed on the same windows is the same noise at every refresh.
+    preview_windows(pieces, config, count=4) -> {"melody", "melody_onsets", "voices", "voice_onsets",
+        "metre", "key": arrays}: fixed windows spread over `pieces` (their real voices too) for that strip.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from desktop_app.ml.models.arcnn import metre_plane  # 1 on a downbeat, 0.5 a beat, 0.25 an eighth
 from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
 
 VOICES = ("alto", "tenor", "bass")  # the voices written, in score order under the melody
@@ -100,14 +104,6 @@ PRESETS: dict[str, dict] = {
 
 # ---------------------------------------------------------------------------------------------
 # The rolls the networks see
-
-
-def metre_plane(steps: int, downbeats: np.ndarray | None = None, start: int = 0) -> np.ndarray:
-    """Metrical weight of each step: 1 on a downbeat, 0.5 on another beat, 0.25 on an eighth, else 0;
-    with no `downbeats` every 16 steps is a bar (the AR-CNN's metre plane)."""
-    from desktop_app.ml.models.arcnn import metre_plane as arcnn_metre
-
-    return arcnn_metre(steps, downbeats, start)
 
 
 def voice_states(notes: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
