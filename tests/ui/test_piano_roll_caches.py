@@ -240,3 +240,16 @@ def test_the_window_shows_the_frame_in_order_after_the_buffer_turned(roll):
     roll.document.select(range(3, 200, 4))  # recoloured in place, in the turned buffer
     roll.area.repaint()
     assert np.array_equal(pixels(roll.area.grab().toImage()), roll.area.render_pixels())
+
+
+@pytest.mark.parametrize("zoom", [1.0, 6.0, 0.2])
+def test_the_ruler_after_time_scrolls_is_the_ruler_drawn_from_scratch(roll, zoom):
+    vp = roll.viewport
+    vp.zoom_time(zoom, 300)
+    roll.state.set_loop((6000, 7000))
+    roll.ruler.repaint()
+    for dx in (8, 8, -3, 40, -1, 61, -100):
+        vp.scroll_time(dx)
+        roll.ruler.repaint()
+        kept = pixels(roll.ruler._cache[1])
+        assert np.array_equal(kept, pixels(roll.ruler._render())), dx
