@@ -14,7 +14,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.ml.checkpoints import save_checkpoint
@@ -26,11 +26,9 @@ from desktop_app.ml.shipped import shipped_checkpoint
 from desktop_app.music.note import Note
 from desktop_app.music.song import Song
 from desktop_app.music.track import Track
-from desktop_app.runner.jobs import ModelRunner
 from desktop_app.ui.models.accompany_panel import NO_MODEL
 from desktop_app.ui.models.takes import Take
-from desktop_app.ui.models.training_panel import TrainingPanel, prepare_resume
-from desktop_app.ui.settings import AppSettings
+from desktop_app.ui.models.training_panel import prepare_resume
 
 Left = Qt.MouseButton.LeftButton
 CtrlShift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
@@ -264,21 +262,12 @@ def test_without_a_model_the_panel_says_so_loads_a_folder_and_keeps_its_knobs(qt
 # ----- the GAN in the training panel -------------------------------------------------------------
 
 
-@pytest.fixture
-def runner():
-    runner = ModelRunner()
-    yield runner
-    assert runner.shutdown(30)
-
-
-def test_the_training_panel_draws_both_losses_the_penalty_and_a_strip_of_rolls(qtbot, tmp_path, runner):
-    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+def test_the_training_panel_draws_both_losses_the_penalty_and_a_strip_of_rolls(qtbot, tmp_path, window):
     pieces = chorales(6)
-    panel = TrainingPanel(runner, settings, runs_folder=tmp_path / "runs",
-                          pieces_for=lambda name: (pieces[:4], pieces[4:]))
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
+    window.resize(1400, 1000)
+    window.docks["training"].show()
+    panel = window.training_panel
+    panel.pieces_for = lambda name: (pieces[:4], pieces[4:])
     qtbot.waitUntil(lambda: "gan" in panel.presets, timeout=RUN_MS)
     panel.model_box.setCurrentText("gan")
     panel.preset_box.setCurrentText("tiny")
@@ -317,6 +306,13 @@ def test_the_training_panel_draws_both_losses_the_penalty_and_a_strip_of_rolls(q
     for (step, rolls), (shown_step, shown) in zip(saved, panel.strip.cells):
         assert step == shown_step and np.array_equal(rolls, shown)
     assert saved[0][1].shape == (gan.PREVIEW_WINDOWS, 64, 32) and (saved[0][1] == 1).any()
+
+    # Use in Editor: the Accompany panel harmonises with the run's checkpoint
+    click(qtbot, panel.use_button)
+    accompany = window.accompany_panel
+    qtbot.waitUntil(lambda: accompany.net is not None, timeout=RUN_MS)
+    assert accompany.model_label.text() == "Model: run (best)"
+    assert window.settings.model_checkpoint("gan") == str(tmp_path / "run" / "checkpoints" / "best")
 
     # another model lays the plots out as before
     panel.curves.set_model("tiny")
