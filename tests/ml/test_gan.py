@@ -326,3 +326,30 @@ def test_evaluate_compares_written_and_real_voices(checkpoint):
     real = table["polyphony"]["reference_mean"]
     assert real == pytest.approx(4.0)  # block chords in four voices
     assert table["parallel_fifths"]["reference_mean"] >= 0 and 0 <= table["in_scale_ratio"]["overlap_area"] <= 1
+
+
+def test_train_step_steps_the_critic_n_critic_times_and_the_generator_once():
+    config = tiny()
+    torch.manual_seed(0)
+    net = gan.build(config)
+    optimizer = gan.make_optimizer(net, TrainConfig(model="gan", out="unused"))
+    batch = gan.make_examples(demo_chorales(), config).batch(torch.arange(4))
+    loss, metrics = gan.train_step(net, batch, optimizer, None)
+    assert {"g_loss", "c_loss", "gp", "w_distance"} <= set(metrics) and loss.item() == pytest.approx(metrics["c_loss"])
+    steps = {group["name"]: {int(optimizer.state[p]["step"]) for p in group["params"]} for group in optimizer.param_groups}
+    assert steps == {"generator": {1}, "critic": {config.n_critic}}
+
+
+def test_accompany_follows_a_pickup_and_three_four_time():
+    from desktop_app.music.song import TimeSignature
+
+    melody = tuple(Note(67 + (i % 3), 480 * i, 480, 80) for i in range(1 + 3 * 8))  # a beat of pickup, 8 bars
+    song = Song(time_signatures=(TimeSignature(0, 1, 4), TimeSignature(480, 3, 4)),
+                tracks=(Track(name="Soprano", notes=melody),))
+    mel = gan._melody(song, 0)
+    assert mel.origin == -8 and mel.downbeats[:3].tolist() == [0, 12, 24]  # the pickup bar is a full bar before
+    starts = gan._window_starts(mel, tiny().steps)
+    assert all(s in mel.downbeats.tolist() or s == 0 for s in starts)
+    (take,) = gan.accompany(gan.build(tiny()), tiny(), song, 0, seed=0)
+    for track in take:
+        assert track.notes[0].start >= 0 and track.notes[-1].end <= melody[-1].end
