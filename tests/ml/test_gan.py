@@ -336,7 +336,8 @@ def test_train_step_steps_the_critic_n_critic_times_and_the_generator_once():
     batch = gan.make_examples(demo_chorales(), config).batch(torch.arange(4))
     loss, metrics = gan.train_step(net, batch, optimizer, None)
     assert {"g_loss", "c_loss", "gp", "w_distance"} <= set(metrics) and loss.item() == pytest.approx(metrics["c_loss"])
-    steps = {group["name"]: {int(optimizer.state[p]["step"]) for p in group["params"]} for group in optimizer.param_groups}
+    steps = {group["name"]: {int(optimizer.state[p]["step"]) for p in group["params"]}
+             for group in optimizer.param_groups}
     assert steps == {"generator": {1}, "critic": {config.n_critic}}
 
 
