@@ -5,7 +5,12 @@ Every pixel row of the roll is one of few kinds: a pitch band's top (note border
 the gap under it, over one background kind (white key, black key, out of scale, tonic, octave
 line); every pixel column has one grid level (none, fine, beat, bar). So the frame is built from
 a few hundred distinct pixel rows, each coloured by one table lookup, then copied into place.
-Cost grows with the pixels on screen and the notes in view, not with the notes in the song."""
+Cost grows with the pixels on screen and the notes in view, not with the notes in the song.
+
+Between frames only what changed is redone: notes are rasterised per pitch band (note_cells),
+where two sets of notes merge by maximum, so the other tracks' notes are kept while only the
+active track's are redone; and when only the notes' look changed, recolour writes just the
+pixels whose note cell changed."""
 
 from __future__ import annotations
 
