@@ -755,7 +755,6 @@ def evaluate_samples(net: GanNet, config: GanConfig, pieces: list, seed: int = 0
     return run(net, config, pieces, seed, max_windows, progress)
 
 
-
 # ---------------------------------------------------------------------------------------------
 # The training panel's strip of rolls (added by the Accompany-panel helper; the loop calls it at each evaluation)
 
