@@ -364,6 +364,7 @@ class NoteArea(QWidget):
         lo, hi = pitch_range(view)
         if hi < lo:  # no row of the view shows a pitch
             rows, select = np.zeros((1, view.width), dtype=np.uint8), np.zeros(view.height, dtype=np.int64)
+            self._plane_cache = None  # (kept rasterised notes are always the frame's own)
         else:
             lo, hi, rows = self._planes(view, display, lo, hi)
             select = row_select(view, lo, hi)
@@ -460,6 +461,7 @@ class NoteArea(QWidget):
                 target[..., :-shift] = part
         self._levels = (self._levels_key(view), all_levels)
         shown.view, shown.rows, shown.levels = view, all_rows, all_levels
+        self._plane_cache = None
         if shown.hi >= shown.lo:  # the shifted rows are the rasterised notes of the new view: a pitch scroll reuses them
             key = (view.left_tick, view.ticks_per_px, view.width, view.key_height >= 5)
             self._plane_cache = (shown.display, key, shown.lo, shown.hi, all_rows)
