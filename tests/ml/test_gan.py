@@ -326,6 +326,7 @@ def test_evaluate_compares_written_and_real_voices(checkpoint):
     real = table["polyphony"]["reference_mean"]
     assert real == pytest.approx(4.0)  # block chords in four voices
     assert table["parallel_fifths"]["reference_mean"] >= 0 and 0 <= table["in_scale_ratio"]["overlap_area"] <= 1
+    assert 0 < result["steps_another_seed_changes"] <= 1  # the noise matters
 
 
 def test_train_step_steps_the_critic_n_critic_times_and_the_generator_once():
