@@ -88,8 +88,11 @@ class Document(QObject):
         self.undo_stack.push(SongCommand(self, name, song, track, chosen))
 
     def select(self, indices: Iterable[int]) -> None:
-        """Change the selection (not an undoable step)."""
-        chosen = frozenset(indices)
+        """Change the selection (not an undoable step). Indices that name no note of the active
+        track are dropped: views index the track's notes with the selection while painting."""
+        tracks = self._song.tracks
+        count = len(tracks[self._active_track].notes) if tracks else 0
+        chosen = frozenset(i for i in (int(i) for i in indices) if 0 <= i < count)
         if chosen != self._selection:
             self._selection = chosen
             self.selectionChanged.emit()
