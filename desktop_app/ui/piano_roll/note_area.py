@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QWheelEvent
+from PySide6.QtGui import (QColor, QCursor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QRegion,
+                           QWheelEvent)
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from desktop_app.audio.schedule import audible_tracks
@@ -34,6 +35,7 @@ GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text
 PLANE_MARGIN = 12  # pitches rasterised above and below the view, so a pitch scroll reuses them
 KEPT_TABLES = 16  # colour tables kept by their colours
 RECOLOUR_FRACTION = 4  # recolour changed pixels one by one up to this fraction of the frame, else compose it all
+DIRTY_RECTS = 48  # a change repaints at most this many rectangles (one per pitch band), else their bounding box
 
 
 def plural(n: int, word: str) -> str:
@@ -63,6 +65,7 @@ class _Shown:
     hi: int
     rows: np.ndarray
     select: np.ndarray
+    spans: tuple[np.ndarray, np.ndarray] | None = None  # first and last pixel row showing each pitch band
 
 
 @dataclass
@@ -123,7 +126,9 @@ class NoteArea(QWidget):
         self._shown: _Shown | None = None  # what the frame was made from
         self._scratch, self._strip_scratch = Scratch(), Scratch()
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
-        document.songChanged.connect(self.refresh_all)
+        self._dirty: QRegion | None = None  # what the last frame update changed (None: all of it)
+        self._rubber_shown = False  # a rubber band is on screen: erasing it repaints everything
+        document.songChanged.connect(self.refresh)  # what the song sets (key, metre, colours) is checked per frame
         document.selectionChanged.connect(self.refresh)
         viewport.changed.connect(self.update)  # the frame knows what it was drawn for: see paintEvent
         state.changed.connect(self.refresh_all)
@@ -132,9 +137,19 @@ class NoteArea(QWidget):
     # ----- geometry helpers ---------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Repaint after the notes or the selection changed: the next paint finds which pixels
-        changed (see _update_frame)."""
-        self.update()
+        """Repaint after the notes, the selection or a drag's preview changed: the frame is
+        brought up to date now (see _update_frame) and only the rectangles of the pitch bands
+        whose pixels changed are repainted; all of it when the frame was drawn again, or a
+        rubber band is (or was) drawn over it."""
+        if self._frame is None or not self._frame_valid or not self.isVisible():
+            self.update()
+            return
+        self._update_frame()
+        rubber = self.drag is not None and self.drag.kind == "rubber"
+        if self._dirty is None or rubber or self._rubber_shown:
+            self.update()
+        elif not self._dirty.isEmpty():
+            self.update(self._dirty)
 
     def refresh_all(self) -> None:
         """Redraw rows, grid and notes from scratch (the song or a setting changed)."""
@@ -305,12 +320,14 @@ class NoteArea(QWidget):
         """Bring the frame image up to date with the view and the notes, draw it, then the overlays."""
         self._update_frame()
         p = QPainter(self)
-        rect, image, w, o = event.rect(), self._frame[1], self.width(), self._offset
-        # The buffer holds the frame turned by `o` columns: its two parts, each where it shows.
-        for x, source_x, width in ((0, o, w - o), (w - o, 0, o)):
-            target = QRect(x, 0, width, self.height()) & rect
-            if width > 0 and not target.isEmpty():
-                p.drawImage(target, image, target.translated(source_x - x, 0))
+        image, w, o = self._frame[1], self.width(), self._offset
+        # The buffer holds the frame turned by `o` columns: its two parts, each where it shows;
+        # only the rectangles of the region asked for (a recolour repaints a few).
+        for rect in event.region():
+            for x, source_x, width in ((0, o, w - o), (w - o, 0, o)):
+                target = QRect(x, 0, width, self.height()) & rect
+                if width > 0 and not target.isEmpty():
+                    p.drawImage(target, image, target.translated(source_x - x, 0))
         self._paint_overlays(p)
         p.end()
 
@@ -321,7 +338,8 @@ class NoteArea(QWidget):
     def _update_frame(self) -> None:
         """Redo only what changed since the frame was drawn. Nothing changed: the frame stays.
         Only the notes' look (selection, an edit, a drag's preview): the notes are rasterised
-        again and only the pixels whose note changed are coloured again. The view scrolled in
+        again and only the pixels whose note changed are coloured again (self._dirty: the
+        rectangles they lie in; None when the whole frame was drawn). The view scrolled in
         time by whole pixels: the frame shifts and only the uncovered columns are drawn (as a
         scrolling window blits). Otherwise the frame is composed again, reusing the rasterised
         notes when only the rows moved (a pitch scroll)."""
@@ -332,7 +350,9 @@ class NoteArea(QWidget):
         same = (self._frame_valid and shown is not None and shown.kinds is kinds and shown.table is table
                 and (shown.view.width, shown.view.height) == (view.width, view.height))
         old = shown.view if same else None
+        self._dirty = None
         if same and old == view and shown.levels is self._column_levels(view):
+            self._dirty = QRegion()
             if shown.display is not display:
                 self._renote_frame(display)
         elif (same and shown.display is display and (old.ticks_per_px, old.top, old.key_height)
@@ -421,13 +441,49 @@ class NoteArea(QWidget):
         rows = self._rasterise(shown.view, display, shown.lo, shown.hi)
         changed = np.not_equal(rows, shown.rows, out=self._scratch.get("changed", rows.shape, bool))
         out = self._buffer()
-        if not recolour(out, rows, changed, shown.select, shown.kinds, shown.levels, shown.table,
-                        limit=out.size // RECOLOUR_FRACTION, column_offset=self._offset):
+        if recolour(out, rows, changed, shown.select, shown.kinds, shown.levels, shown.table,
+                    limit=out.size // RECOLOUR_FRACTION, column_offset=self._offset):
+            self._dirty = self._changed_region(changed, shown)
+        else:
             compose(rows, shown.select, shown.kinds, shown.levels, shown.table, out=out, scratch=self._scratch)
             self._offset = 0
+            self._dirty = None
         shown.display, shown.rows = display, rows
         key = (shown.view.left_tick, shown.view.ticks_per_px, shown.view.width, shown.view.key_height >= 5)
         self._plane_cache = (display, key, shown.lo, shown.hi, rows)
+
+    @staticmethod
+    def _changed_region(changed: np.ndarray, shown: _Shown) -> QRegion:
+        """The pixels that show the note-row cells in `changed`: per pitch band, its pixel rows
+        from its first to its last changed column (their bounding box past DIRTY_RECTS bands)."""
+        flat = np.flatnonzero(changed)
+        if not len(flat):
+            return QRegion()
+        n_rows, w = changed.shape
+        bands = max(1, n_rows // 2)  # rows: each band's body, each band's border, one empty row
+        if shown.spans is None:
+            ys = np.arange(len(shown.select))
+            first, last = np.full(n_rows, len(ys)), np.full(n_rows, -1)
+            np.minimum.at(first, shown.select, ys)
+            np.maximum.at(last, shown.select, ys)
+            shown.spans = (np.minimum(first[:bands], first[bands : 2 * bands]) if n_rows > 1 else first,
+                           np.maximum(last[:bands], last[bands : 2 * bands]) if n_rows > 1 else last)
+        first, last = shown.spans
+        rr, xx = np.divmod(flat, w)
+        band = rr % bands
+        x0, x1 = np.full(bands, w), np.full(bands, -1)
+        np.minimum.at(x0, band, xx)
+        np.maximum.at(x1, band, xx)
+        hit = np.flatnonzero((x1 >= 0) & (first <= last))  # a band no pixel row shows changes nothing seen
+        if not len(hit):
+            return QRegion()
+        if len(hit) > DIRTY_RECTS:
+            left, top = int(x0[hit].min()), int(first[hit].min())
+            return QRegion(left, top, int(x1[hit].max()) - left + 1, int(last[hit].max()) - top + 1)
+        region = QRegion()
+        for a, z, top, bottom in zip(x0[hit].tolist(), x1[hit].tolist(), first[hit].tolist(), last[hit].tolist()):
+            region += QRect(a, top, z - a + 1, bottom - top + 1)
+        return region
 
     def _scroll_frame(self, view: RasterView, shift: int) -> None:
         """Shift the frame `shift` columns (positive: the view moved later in time) and draw the
@@ -610,7 +666,8 @@ class NoteArea(QWidget):
             p.setPen(QPen(QColor("#e0403a"), 2))
             p.drawLine(QLineF(x, 0, x, self.height()))
         d = self.drag
-        if d is not None and d.kind == "rubber" and d.started and self.mouse_pos is not None:
+        self._rubber_shown = d is not None and d.kind == "rubber" and d.started and self.mouse_pos is not None
+        if self._rubber_shown:
             rect = QRectF(d.press, self.mouse_pos).normalized()
             p.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DashLine))
             p.fillRect(rect, QColor(80, 140, 255, 40))

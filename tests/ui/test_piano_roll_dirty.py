@@ -1,0 +1,132 @@
+"""A change that touches few pixels (a selection, an edit, a drag's preview) repaints only the
+rectangles of the pitch bands whose pixels changed: what the window shows afterwards must be
+what a repaint of the whole note area shows, and the region repainted must be smaller."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QObject, QPointF
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.music import edits
+from desktop_app.ui.document import Document
+from desktop_app.ui.piano_roll import PianoRoll
+
+from test_piano_roll_caches import _mouse
+from test_piano_roll_frames import dense_song
+
+
+class Regions(QObject):
+    """The regions the note area was asked to paint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.areas: list[int] = []
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.areas.append(sum(r.width() * r.height() for r in event.region()))
+        return False
+
+
+@pytest.fixture
+def roll(qtbot):
+    document = Document()
+    document.load(dense_song(), None)
+    document.select(range(0, 400, 7))
+    roll = PianoRoll(document)
+    qtbot.addWidget(roll)
+    roll.resize(900, 520)
+    roll.show()
+    qtbot.waitExposed(roll)
+    roll.viewport.fit(4000, 12000, 48, 84)
+    roll.repaint()
+    roll.regions = Regions()
+    roll.area.installEventFilter(roll.regions)
+    return roll
+
+
+def on_screen(roll) -> np.ndarray:
+    """The note area's pixels as the window shows them (the backing store, not a fresh render)."""
+    area = roll.area
+    corner = area.mapTo(roll.window(), area.rect().topLeft())
+    image = roll.screen().grabWindow(roll.window().winId(), corner.x(), corner.y(), area.width(), area.height())
+    image = image.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), dtype=np.uint32).reshape(image.height(), image.width()).copy()
+
+
+def settle_partially(roll) -> np.ndarray:
+    """Let the event loop paint what the change marked dirty; what the window shows then."""
+    roll.regions.areas.clear()
+    QApplication.processEvents()
+    return on_screen(roll)
+
+
+def assert_same_as_full_repaint(roll, shown: np.ndarray) -> None:
+    roll.area.repaint()
+    assert np.array_equal(shown, on_screen(roll))
+    assert np.array_equal(roll.area.frame_pixels(), roll.area.render_pixels())
+
+
+def test_a_selection_change_repaints_only_its_bands_and_shows_the_full_frame(roll):
+    before = on_screen(roll)
+    roll.document.select(range(1, 60, 9))
+    shown = settle_partially(roll)
+    whole = roll.area.width() * roll.area.height()
+    assert roll.regions.areas and 0 < sum(roll.regions.areas) < whole / 2
+    assert not np.array_equal(before, shown)
+    assert_same_as_full_repaint(roll, shown)
+
+
+def test_a_selection_in_a_turned_buffer_repaints_partially_and_correctly(roll):
+    vp = roll.viewport
+    for dx in (8, 30, -3, 100):
+        vp.scroll_time(dx)
+        QApplication.processEvents()
+    assert roll.area._offset != 0
+    roll.document.select(range(2, 300, 11))
+    shown = settle_partially(roll)
+    assert 0 < sum(roll.regions.areas) < roll.area.width() * roll.area.height()
+    assert_same_as_full_repaint(roll, shown)
+
+
+def test_an_edit_of_the_active_track_repaints_partially(roll):
+    song = roll.document.song
+    vp = roll.viewport
+    track = song.tracks[0]
+    shown_notes = [i for i, n in enumerate(track.notes) if vp.left_tick < n.start < vp.right_tick][:5]
+    roll.document.apply("Transpose", song.with_track(0, edits.transpose(track, shown_notes, 1)))
+    shown = settle_partially(roll)
+    assert 0 < sum(roll.regions.areas) < roll.area.width() * roll.area.height()
+    assert_same_as_full_repaint(roll, shown)
+    roll.document.undo_stack.undo()
+    assert_same_as_full_repaint(roll, settle_partially(roll))
+
+
+def test_a_drag_preview_and_its_release_show_the_full_frame(roll):
+    vp = roll.viewport
+    track = roll.document.song.tracks[0]
+    index = next(i for i, n in enumerate(track.notes) if vp.left_tick < n.start and n.end < vp.right_tick
+                 and n.duration >= 240 and 50 <= n.pitch <= 80)
+    note = track.notes[index]
+    start = QPointF(vp.tick_to_x(note.start + note.duration / 2), vp.pitch_to_y(note.pitch) + vp.key_height / 2)
+    roll.area.mousePressEvent(_mouse(roll.area, start, press=True))
+    for step in (QPointF(12, 0), QPointF(30, vp.key_height), QPointF(47, 2 * vp.key_height)):
+        roll.area.mouseMoveEvent(_mouse(roll.area, start + step))
+        assert_same_as_full_repaint(roll, settle_partially(roll))
+    roll.area.mouseReleaseEvent(_mouse(roll.area, start + QPointF(47, 2 * vp.key_height), release=True))
+    assert_same_as_full_repaint(roll, settle_partially(roll))
+
+
+def test_a_rubber_band_is_erased_when_it_ends(roll):
+    area = roll.area
+    press = QPointF(5, 5)
+    area.mousePressEvent(_mouse(area, press, press=True))
+    area.mouseMoveEvent(_mouse(area, press + QPointF(200, 150)))
+    with_band = settle_partially(roll)
+    area.mouseReleaseEvent(_mouse(area, press + QPointF(200, 150), release=True))
+    shown = settle_partially(roll)
+    assert not np.array_equal(with_band, shown)
+    assert_same_as_full_repaint(roll, shown)
