@@ -316,4 +316,5 @@ def test_the_training_panel_draws_both_losses_the_penalty_and_a_strip_of_rolls(q
 
     # another model lays the plots out as before
     panel.curves.set_model("tiny")
-    assert curves.penalty_plot is None and len(curves.plots) == 3 and not curves.sample_metric.isVisible()
+    assert curves.penalty_plot is None and curves.plots == (curves.loss_plot, curves.metric_plot, curves.lr_plot)
+    assert not curves.sample_metric.isVisible() and curves.loss_plot.titleLabel.text == "Loss"

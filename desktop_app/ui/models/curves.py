@@ -4,8 +4,8 @@ training curves, a read-out of every curve under the mouse, and a dashed line wh
 resumed. New points are drawn at most ten times a second, however fast the steps come.
 
 A model may lay its curves out its own way (LAYOUTS): the GAN draws its generator and critic losses
-on one plot, its gradient penalty on another, and its sample metrics one at a time, generated beside
-the real voices."""
+on one plot, its gradient penalty on another (in place of the learning rate, which the read-out still
+gives), and its sample metrics one at a time, generated beside the real voices."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class CurveLayout:
 LAYOUTS = {
     "gan": CurveLayout(
         "Generator and critic loss",
-        {"train/g_loss": "generator", "train/c_loss": "critic", "valid/loss": "Wasserstein estimate (validation)"},
+        {"train/g_loss": "generator", "train/c_loss": "critic", "valid/loss": "Wasserstein (validation)"},
         "Gradient penalty", {"train/gp": "gradient penalty", "valid/gp": "gradient penalty (validation)"},
         # train/loss is the critic's loss again, and the rest are the validation batches' copies of the above
         hidden=frozenset({"train/loss", "train/w_distance", "valid/w_distance", "valid/g_loss", "valid/c_loss"})),
@@ -103,6 +103,7 @@ class TrainingCurves(QWidget):
             widget.setVisible(False)
         self.readout = QLabel("Hover over the curves to read them", self)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setWordWrap(True)  # many curves (the GAN's) make a long line: wrap rather than widen the panel
         bar = QHBoxLayout()
         bar.addWidget(self.log_scale)
         bar.addWidget(QLabel("Smoothing:", self))
@@ -153,29 +154,28 @@ class TrainingCurves(QWidget):
         self.clear()
         self.layout_of = layout
         grid = self.graphs.ci
-        if layout is not None and layout.penalty and self.penalty_plot is None:
+        if layout is not None and layout.penalty and self.penalty_plot is None:  # it takes the learning rate's place
             grid.removeItem(self.lr_plot)
             self.penalty_plot = grid.addPlot(row=2, col=0)
             self.penalty_plot.showGrid(x=True, y=True, alpha=0.2)
             self.penalty_plot.setMenuEnabled(False)
             self.penalty_plot.addLegend(offset=(-10, 10))
             self.penalty_plot.setXLink(self.loss_plot)
-            grid.addItem(self.lr_plot, row=3, col=0)
+            self.penalty_plot.setLabel("bottom", "step")
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
             cursor.setVisible(False)
             self.penalty_plot.addItem(cursor, ignoreBounds=True)
-            self.plots = (self.loss_plot, self.metric_plot, self.penalty_plot, self.lr_plot)
-            self.cursors = [self.cursors[0], self.cursors[1], cursor, self.cursors[2]]
+            self._lr_cursor = self.cursors[2]
+            self.plots = (self.loss_plot, self.metric_plot, self.penalty_plot)
+            self.cursors = [self.cursors[0], self.cursors[1], cursor]
         elif (layout is None or not layout.penalty) and self.penalty_plot is not None:
             grid.removeItem(self.penalty_plot)
-            grid.removeItem(self.lr_plot)
             grid.addItem(self.lr_plot, row=2, col=0)
-            self.cursors = [self.cursors[0], self.cursors[1], self.cursors[3]]
+            self.cursors = [self.cursors[0], self.cursors[1], self._lr_cursor]
             self.plots = (self.loss_plot, self.metric_plot, self.lr_plot)
             self.penalty_plot = None
-        stretches = (3, 2, 2, 1) if self.penalty_plot is not None else (3, 2, 1)
-        for row in range(4):
-            grid.layout.setRowStretchFactor(row, stretches[row] if row < len(stretches) else 0)
+        for row, stretch in enumerate((3, 2, 2) if self.penalty_plot is not None else (3, 2, 1)):
+            grid.layout.setRowStretchFactor(row, stretch)
         self.loss_plot.setTitle(layout.loss_title if layout is not None else "Loss")
         self.metric_plot.setTitle("Sample metrics (generated; real dashed)" if layout is not None else "Metrics")
         if self.penalty_plot is not None:
@@ -185,6 +185,8 @@ class TrainingCurves(QWidget):
         self.sample_metric.blockSignals(False)
         for widget in (self.sample_metric, self.sample_label):
             widget.setVisible(layout is not None)
+        for plot in self.plots:  # the GAN's curves cross the legend: give it a backing
+            plot.legend.setBrush(pg.mkBrush(0, 0, 0, 190) if layout is not None else None)
 
     def shown_name(self, name: str) -> str | None:
         """The legend label of curve `name` in the current layout; None when it is not drawn now."""

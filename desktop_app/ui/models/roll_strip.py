@@ -5,14 +5,14 @@ its step, newest on the right, so one sees the generator learn."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop_app.ui.colours import TRACK_COLOURS
 
 MAX_CELLS = 12  # evaluations kept in the strip (the oldest drop out)
-CELL_HEIGHT = 112  # pixels a cell's rolls are drawn in
+CELL_HEIGHT = 120  # pixels a cell's rolls are drawn in
 ONSET = 4  # added to a voice's code where a note begins (gan.PREVIEW_ONSET)
 BACKGROUND = (30, 30, 34)
 BAR_LINE = (58, 58, 66)
@@ -92,6 +92,8 @@ class RollStrip(QWidget):
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setMinimumHeight(CELL_HEIGHT + 2 * self.fontMetrics().height() + 16)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.scroll.horizontalScrollBar()
+        bar.rangeChanged.connect(lambda _low, high: bar.setValue(high))  # a new cell: show the newest
         self.scroll.setToolTip("What the generator writes under the same melodies from the same noise, refreshed "
                                "at every validation: white the melody, then alto, tenor and bass; bright where a "
                                "note begins")
@@ -148,11 +150,6 @@ class RollStrip(QWidget):
                 self.row.insertWidget(self.row.count() - 1, cell)
                 self.labels.append(cell)
         self.setVisible(bool(self.cells))
-        QTimer.singleShot(0, self._show_newest)
-
-    def _show_newest(self) -> None:
-        bar = self.scroll.horizontalScrollBar()
-        bar.setValue(bar.maximum())
 
     def captions(self) -> list[str]:
         """The cells' labels, left to right (for tests)."""
