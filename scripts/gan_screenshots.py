@@ -8,7 +8,8 @@ gradient penalty, a sample metric beside the real voices, and the strip of rolls
 noise at each evaluation. `gan-accompany.png`: the soprano of a chorale (bwv66.6 from the music21 corpus)
 harmonised in the editor by the Accompany panel, the take with alto, tenor and bass accepted. With
 --checkpoint that model writes the voices; without, the scratch run's checkpoint does, so the picture
-shows the layout, not what a well-trained model writes."""
+shows the layout, not what a well-trained model writes. `--only accompany --checkpoint CK` retakes the
+second picture alone (a minute)."""
 
 from __future__ import annotations
 
@@ -136,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder for gan-training.png and gan-accompany.png")
     parser.add_argument("--checkpoint", type=Path, help="the GAN checkpoint folder that harmonises (default: the "
                                                         "scratch run's)")
+    parser.add_argument("--only", choices=["training", "accompany"], help="take one picture only (accompany "
+                                                                         "needs --checkpoint)")
     parser.add_argument("--data", default="chorales")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -158,10 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     runner = ModelRunner()
     scratch = Path(tempfile.mkdtemp(prefix="gan-screenshots-"))
     try:
-        saved, checkpoint = training_shot(app, args, scratch, runner)
+        saved, checkpoint = training_shot(app, args, scratch, runner) if args.only != "accompany" else (True, None)
+        if args.only == "training":
+            return 0 if saved else 1
         checkpoint = args.checkpoint or checkpoint
         if checkpoint is None:
-            print("no checkpoint to harmonise with", file=sys.stderr)
+            print("no checkpoint to harmonise with: give --checkpoint", file=sys.stderr)
             return 1
         saved = accompany_shot(app, args, scratch, checkpoint) and saved
     finally:
