@@ -72,7 +72,9 @@ def assert_same_as_full_repaint(roll, shown: np.ndarray) -> None:
 
 def test_a_selection_change_repaints_only_its_bands_and_shows_the_full_frame(roll):
     before = on_screen(roll)
-    roll.document.select(range(1, 60, 9))
+    vp = roll.viewport
+    visible = [i for i, n in enumerate(roll.document.song.tracks[0].notes) if vp.left_tick < n.start < vp.right_tick]
+    roll.document.select(roll.document.selection ^ set(visible[10:13]))  # three notes change
     shown = settle_partially(roll)
     whole = roll.area.width() * roll.area.height()
     assert roll.regions.areas and 0 < sum(roll.regions.areas) < whole / 2
@@ -130,3 +132,38 @@ def test_a_rubber_band_is_erased_when_it_ends(roll):
     shown = settle_partially(roll)
     assert not np.array_equal(with_band, shown)
     assert_same_as_full_repaint(roll, shown)
+
+
+def lane_on_screen(roll) -> np.ndarray:
+    lane = roll.velocity
+    corner = lane.mapTo(roll.window(), lane.rect().topLeft())
+    image = roll.screen().grabWindow(roll.window().winId(), corner.x(), corner.y(), lane.width(), lane.height())
+    image = image.toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), dtype=np.uint32).reshape(image.height(), image.width()).copy()
+
+
+@pytest.mark.parametrize("zoom", [1.0, 0.1])  # few stems with heads: drawn whole; many: only changed columns
+def test_the_lane_repaints_only_changed_stems_and_shows_a_fresh_lane(roll, zoom):
+    lane = roll.velocity
+    lane_regions = Regions()
+    lane.installEventFilter(lane_regions)
+    roll.document.load(dense_song(6000), None)  # zoomed out, more stems than get heads
+    roll.viewport.fit(4000, 12000, 48, 84)
+    roll.viewport.zoom_time(zoom, 100)
+    QApplication.processEvents()
+    vp = roll.viewport
+    track = roll.document.song.tracks[0]
+    shown = [i for i, n in enumerate(track.notes) if vp.left_tick < n.start < vp.right_tick]
+    whole = lane.width() * lane.height()
+    for selection in (shown[10:14], shown[12:17], ()):  # a few neighbouring notes change
+        roll.document.select(selection)
+        lane_regions.areas.clear()
+        QApplication.processEvents()
+        assert (0 < sum(lane_regions.areas) < whole) if zoom < 1 else sum(lane_regions.areas) == whole, (lane_regions.areas, whole)
+        assert np.array_equal(lane_on_screen(roll), lane.render_pixels())
+    song = roll.document.song
+    roll.document.apply("Louder", song.with_track(0, edits.set_velocities(track, {shown[2]: 1, shown[5]: 127})))
+    lane_regions.areas.clear()
+    QApplication.processEvents()
+    assert 0 < sum(lane_regions.areas) < whole if zoom < 1 else sum(lane_regions.areas) == whole
+    assert np.array_equal(lane_on_screen(roll), lane.render_pixels())

@@ -35,7 +35,7 @@ GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text
 PLANE_MARGIN = 12  # pitches rasterised above and below the view, so a pitch scroll reuses them
 KEPT_TABLES = 16  # colour tables kept by their colours
 RECOLOUR_FRACTION = 4  # recolour changed pixels one by one up to this fraction of the frame, else compose it all
-DIRTY_RECTS = 48  # a change repaints at most this many rectangles (one per pitch band), else their bounding box
+DIRTY_RECTS = 8  # a change repaints at most this many rectangles (one per pitch band), else their bounding box
 
 
 def plural(n: int, word: str) -> str:

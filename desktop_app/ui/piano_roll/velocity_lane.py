@@ -5,8 +5,8 @@ selected notes (or every note in reach when none is selected). One undo step eac
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QLineF, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QRegion
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.music import edits
@@ -18,6 +18,8 @@ from desktop_app.ui.piano_roll.viewport import RollViewport
 
 LANE_HEIGHT = 64
 HEADS_UP_TO = 400  # stems get a head while there are at most this many on screen
+REACH = 2  # a stem's pixels (its head's) reach this many columns either side of its own
+DIRTY_RUNS = 4  # a change repaints at most this many runs of columns, else their bounding box
 
 
 def loudest_per_column(cols: np.ndarray, velocity: np.ndarray, width: int) -> np.ndarray:
@@ -28,9 +30,10 @@ def loudest_per_column(cols: np.ndarray, velocity: np.ndarray, width: int) -> np
 
 
 def _stamp(pixels: np.ndarray, columns: np.ndarray, top: np.ndarray, height: np.ndarray, shifts: tuple[int, ...],
-           value: int) -> None:
+           value: int, only: np.ndarray | None = None) -> None:
     """Paint `value` in rows top..top+height of each of `columns`, and of the columns `shifts`
-    away: whole-width masks when most columns have one, else only the columns touched."""
+    away (only in the columns where `only` is True, when given): whole-width masks when most
+    columns have one, else only the columns touched."""
     h, w = pixels.shape
     if 3 * len(columns) > w:
         rows = np.arange(h)[:, None]
@@ -44,6 +47,8 @@ def _stamp(pixels: np.ndarray, columns: np.ndarray, top: np.ndarray, height: np.
                 wide[:, :shift] |= run[:, -shift:]
             elif shift > 0:
                 wide[:, shift:] |= run[:, :-shift]
+        if only is not None:
+            wide &= only
         np.copyto(pixels, np.uint32(value), where=wide)  # a 2-D boolean index is ten times slower
         return
     # Few columns: the flat index of every pixel of every run, and one assignment.
@@ -52,10 +57,18 @@ def _stamp(pixels: np.ndarray, columns: np.ndarray, top: np.ndarray, height: np.
     first = np.minimum(np.maximum(top, 0), h)
     heights = np.maximum(np.minimum(top + height, h) - first, 0)
     first, heights = np.concatenate([first] * len(shifts)), np.concatenate([heights] * len(shifts))
+    if only is not None:
+        keep = only[xs]
+        xs, first, heights = xs[keep], first[keep], heights[keep]
     total = int(heights.sum())
     starts = np.cumsum(heights) - heights
     index = np.repeat(first * w + xs, heights) + w * (np.arange(total) - np.repeat(starts, heights))
     pixels.reshape(-1)[index] = value
+
+
+def _widen(columns: np.ndarray, reach: int) -> np.ndarray:
+    """`columns` (bool) with each True spread `reach` columns either side."""
+    return np.convolve(columns, np.ones(2 * reach + 1, dtype=bool), mode="same")
 
 
 def _rgb(colour: QColor) -> int:
@@ -75,10 +88,10 @@ class VelocityLane(QWidget):
         self._stem: int | None = None
         self._ramp: tuple[QPointF, QPointF] | None = None
         self._preview: dict[int, int] = {}
-        self._cache: tuple[tuple, np.ndarray, QImage] | None = None  # (what it shows, pixels, image)
+        self._cache: tuple[tuple, np.ndarray, QImage, tuple] | None = None  # (what it shows, pixels, image, stems)
         self._background: np.ndarray | None = None  # the empty lane with its guide lines
-        document.songChanged.connect(self.update)
-        document.selectionChanged.connect(self.update)
+        document.songChanged.connect(self._notes_changed)
+        document.selectionChanged.connect(self._notes_changed)
         viewport.changed.connect(self.update)
 
     def velocity_at(self, y: float) -> int:
@@ -98,29 +111,88 @@ class VelocityLane(QWidget):
         idx = np.flatnonzero((xs >= -2) & (xs <= self.width() + 2))
         return idx, xs[idx]
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """The stems from a cached image, redrawn only when the time axis, the notes, the
-        selection or a drag's preview change; a ramp being drawn goes over it."""
+    def _notes_changed(self) -> None:
+        """The notes or the selection changed: the image is brought up to date now and only the
+        columns whose stems changed are repainted."""
+        if self._cache is None or not self.isVisible():
+            self.update()
+            return
+        region = self._update_image()
+        if region is None:
+            self.update()
+        elif not region.isEmpty():
+            self.update(region)
+
+    def _update_image(self) -> QRegion | None:
+        """Bring the cached image up to date: the columns whose stems changed when only the
+        notes, the selection or a preview changed and the stems are too many for heads
+        (returns their region, empty when none), else all of it (returns None)."""
         vp, doc = self.viewport, self.document
         key = (vp.left_tick, vp.ticks_per_px, self.width(), self.height(), doc.song, doc.active_track,
                doc.selection, tuple(sorted(self._preview.items())))
-        if self._cache is None or self._cache[0] != key:
-            kept = self._cache[1] if self._cache is not None and self._cache[1].shape == (self.height(), self.width()) else None
-            pixels = self.render_pixels(out=kept)  # the same memory while the size stays: no page faults
-            image = self._cache[2] if kept is not None else QImage(
-                pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4, QImage.Format.Format_RGB32)
-            self._cache = (key, pixels, image)
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return QRegion()
+        kept = cached[1] if cached is not None and cached[1].shape == (self.height(), self.width()) else None
+        stems = self._stems()
+        dense = not all(layer[3] for layer in stems)  # (a sparse lane is drawn whole for less than the bookkeeping)
+        if kept is not None and dense and cached[0][:4] == key[:4] and self._same_look(cached[3], stems):
+            columns = self._repaint_columns(kept, cached[3], stems)
+            self._cache = (key, kept, cached[2], stems)
+            return self._columns_region(columns)
+        pixels = self.render_pixels(out=kept, stems=stems)  # the same memory while the size stays: no page faults
+        image = cached[2] if kept is not None else QImage(
+            pixels.data, pixels.shape[1], pixels.shape[0], pixels.shape[1] * 4, QImage.Format.Format_RGB32)
+        self._cache = (key, pixels, image, stems)
+        return None
+
+    @staticmethod
+    def _same_look(old: tuple, new: tuple) -> bool:
+        """Whether two sets of stems differ only in where stems stand (same colours, heads or not)."""
+        return all(a[1:] == b[1:] for a, b in zip(old, new))
+
+    def _repaint_columns(self, pixels: np.ndarray, old: tuple, new: tuple) -> np.ndarray:
+        """Draw again in `pixels` the columns the stems that changed reach; returns them (bool)."""
+        changed = np.zeros(pixels.shape[1], dtype=bool)
+        for a, b in zip(old, new):
+            changed |= a[0] != b[0]
+        if not changed.any():
+            return changed
+        columns = _widen(changed, REACH)
+        np.copyto(pixels, self._background, where=columns)
+        self._paint_stems(pixels, new, only=columns, near=_widen(changed, 2 * REACH))
+        pixels[0, columns] = _rgb(QColor("#9a9a9a"))
+        return columns
+
+    def _columns_region(self, columns: np.ndarray) -> QRegion:
+        """The runs of True in `columns` as rectangles the lane's height (their bounding box
+        past DIRTY_RUNS runs)."""
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], columns, [False])).astype(np.int8)))
+        starts, ends = edges[::2].tolist(), edges[1::2].tolist()
+        region = QRegion()
+        if len(starts) > DIRTY_RUNS:
+            return QRegion(starts[0], 0, ends[-1] - starts[0], self.height())
+        for a, z in zip(starts, ends):
+            region += QRect(a, 0, z - a, self.height())
+        return region
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The stems from a cached image, redrawn only when the time axis, the notes, the
+        selection or a drag's preview change (only the columns whose stems changed when the
+        time axis stayed); a ramp being drawn goes over it."""
+        self._update_image()
         p = QPainter(self)
-        p.drawImage(event.rect(), self._cache[2], event.rect())
+        for rect in event.region():
+            p.drawImage(rect, self._cache[2], rect)
         if self._ramp is not None:
             p.setPen(QPen(QColor("#333333"), 1, Qt.PenStyle.DashLine))
             p.drawLine(QLineF(*self._ramp))
         p.end()
 
-    def render_pixels(self, out: np.ndarray | None = None) -> np.ndarray:
-        """The lane as (height, width) BGRA pixels (into `out`): guide lines at velocities 32, 64,
-        96 and 127, one stem per pixel column (the loudest note starting there, selected notes
-        over the others), with a head on each stem while there are few."""
+    def render_pixels(self, out: np.ndarray | None = None, stems: tuple | None = None) -> np.ndarray:
+        """The lane as (height, width) BGRA pixels (into `out`), from scratch: guide lines at
+        velocities 32, 64, 96 and 127, one stem per pixel column (the loudest note starting
+        there, selected notes over the others), with a head on each stem while there are few."""
         h, w = self.height(), self.width()
         if self._background is None or self._background.shape != (h, w):
             self._background = np.full((h, w), _rgb(QColor("#f7f7f7")), dtype=np.uint32)
@@ -129,30 +201,47 @@ class VelocityLane(QWidget):
         pixels = self._background.copy() if out is None else out
         if out is not None:
             np.copyto(pixels, self._background)
-        song = self.document.song
-        if song.tracks and w > 2:
-            track = song.tracks[self.document.active_track]
-            colour = track_colour(track, self.document.active_track)
-            idx, xs = self._visible()
-            velocity = track.note_array[idx, 3].copy()
-            for k, i in enumerate(idx.tolist()) if self._preview else ():
-                velocity[k] = self._preview.get(i, velocity[k])
-            chosen = np.zeros(len(track.notes), dtype=bool)
-            chosen[list(self.document.selection)] = True
-            selected = chosen[idx]
-            cols = np.minimum(np.maximum(np.round(xs).astype(np.int64), 0), w - 1)
-            bottom = h - 3
-            for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
-                if not mask.any():
-                    continue
-                tallest = loudest_per_column(cols[mask], velocity[mask], w)
-                at = np.flatnonzero(tallest)
-                top = np.round(self.y_of(tallest[at])).astype(np.int64)
-                _stamp(pixels, at, top, bottom + 1 - top, (-1, 0), _rgb(c))  # 2 px wide, like a 2 px pen
-                if len(at) <= HEADS_UP_TO:
-                    _stamp(pixels, at, top - 2, np.full(len(at), 4), (-2, -1, 0, 1, 2), _rgb(c.darker(115)))
+        self._paint_stems(pixels, self._stems() if stems is None else stems)
         pixels[0] = _rgb(QColor("#9a9a9a"))
         return pixels
+
+    def _stems(self) -> tuple:
+        """What the lane's stems are, unselected notes' then selected ones': per pixel column the
+        loudest velocity starting there (0: none), the stem's and its head's pixel values, and
+        whether stems get heads."""
+        song, w = self.document.song, self.width()
+        if not song.tracks or w <= 2:
+            return ()
+        track = song.tracks[self.document.active_track]
+        colour = track_colour(track, self.document.active_track)
+        idx, xs = self._visible()
+        velocity = track.note_array[idx, 3].copy()
+        for k, i in enumerate(idx.tolist()) if self._preview else ():
+            velocity[k] = self._preview.get(i, velocity[k])
+        chosen = np.zeros(len(track.notes), dtype=bool)
+        chosen[list(self.document.selection)] = True
+        selected = chosen[idx]
+        cols = np.minimum(np.maximum(np.round(xs).astype(np.int64), 0), w - 1)
+        stems = []
+        for mask, c in ((~selected, colour.darker(120)), (selected, selection_colour(colour))):
+            tallest = loudest_per_column(cols[mask], velocity[mask], w)
+            heads = int(np.count_nonzero(tallest)) <= HEADS_UP_TO
+            stems.append((tallest, _rgb(c), _rgb(c.darker(115)), heads))
+        return tuple(stems)
+
+    def _paint_stems(self, pixels: np.ndarray, stems: tuple, only: np.ndarray | None = None,
+                     near: np.ndarray | None = None) -> None:
+        """Stamp `stems` (see _stems) into `pixels`; when given, only in the columns `only` marks,
+        from the stems in the columns `near` marks (those that reach into them)."""
+        bottom = pixels.shape[0] - 3
+        for tallest, stem, head, heads in stems:
+            at = np.flatnonzero(tallest if near is None else tallest * near)
+            if not len(at):
+                continue
+            top = np.round(self.y_of(tallest[at])).astype(np.int64)
+            _stamp(pixels, at, top, bottom + 1 - top, (-1, 0), stem, only)  # 2 px wide, like a 2 px pen
+            if heads:
+                _stamp(pixels, at, top - 2, np.full(len(at), 4), (-2, -1, 0, 1, 2), head, only)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or not self.document.song.tracks:
