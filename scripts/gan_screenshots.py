@@ -123,7 +123,7 @@ def accompany_shot(app, args, scratch: Path, checkpoint: Path) -> bool:
                                    max(pitches) + 3)
     panel.status.setText("Accepted Take 1 (one undo step): alto, tenor and bass are new tracks, playing viola, "
                          "cello and contrabass.")
-    window.statusBar().showMessage(f"Accepted Take 1 · {args.chorale}: the soprano, and the GAN's alto, tenor and bass")
+    window.statusBar().showMessage(f"Accepted Take 1 · {args.chorale}: its soprano, the GAN's alto, tenor and bass")
     wait(app, 0.5)
     saved = window.grab().save(str(args.out / "gan-accompany.png"))
     print(f"gan-accompany.png: {window.width()}x{window.height()}")

@@ -217,7 +217,8 @@ def test_instruments_and_refusals(qtbot, window, net):
     panel.seed_edit.setText("x")
     assert not panel.run() and "a whole number" in panel.status.text()
     panel.seed_edit.setText("1")
-    window.document.apply("empty", window.document.song.with_tracks((*window.document.song.tracks, Track(name="Empty"))))
+    song = window.document.song
+    window.document.apply("empty", song.with_tracks((*song.tracks, Track(name="Empty"))))
     choose_melody(qtbot, panel, 2)
     assert not panel.run() and panel.status.text().startswith("Track 3 (Empty) has no notes")
 

@@ -412,7 +412,8 @@ class AccompanyPanel(QWidget):
 
     def _update_buttons(self) -> None:
         running = self.running
-        ready = self.net is not None and self.melody.count() > 0 and any(b.isChecked() for b in self.voice_boxes.values())
+        voices = any(box.isChecked() for box in self.voice_boxes.values())
+        ready = self.net is not None and self.melody.count() > 0 and voices
         self.run_button.setEnabled(ready and not running)
         self.run_action.setEnabled(not running)  # without a model it opens the panel, which says so
         self.cancel_button.setEnabled(running)
