@@ -319,3 +319,22 @@ def test_the_training_panel_draws_both_losses_the_penalty_and_a_strip_of_rolls(q
     panel.curves.set_model("tiny")
     assert curves.penalty_plot is None and curves.plots == (curves.loss_plot, curves.metric_plot, curves.lr_plot)
     assert not curves.sample_metric.isVisible() and curves.loss_plot.titleLabel.text == "Loss"
+
+
+def test_a_strip_cell_draws_each_voice_in_its_colour_high_pitches_on_top_and_note_starts_brighter():
+    from desktop_app.ui.models.roll_strip import BACKGROUND, GAP, ONSET, VOICE_RGB, roll_image
+
+    rolls = np.zeros((3, 12, 16), dtype=np.uint8)
+    rolls[0, 10, 1] = 1 + ONSET  # the melody begins high in window 0 ...
+    rolls[0, 10, 2:4] = 1  # ... and holds
+    rolls[0, 2, 5] = 4 + ONSET  # a bass note low down
+    rolls[2, 0, 6] = 2  # window 2 (second row, first column): an alto sustain at the lowest pitch
+    image = roll_image(rolls, columns=2, steps_per_bar=8)
+    assert image.shape == (2 * 13 - 1, 2 * 17 - 1, 3)
+    assert tuple(image[12 - 1 - 10, 1]) == tuple(VOICE_RGB[1]), "the melody's start, row 10 of 12 near the top"
+    held = image[12 - 1 - 10, 2].astype(int)
+    assert (held < VOICE_RGB[1]).all() and (held > 0).all(), "the held steps darker than the start"
+    assert tuple(image[12 - 1 - 2, 5]) == tuple(VOICE_RGB[4])
+    assert (image[13 + 11, 6] < VOICE_RGB[2]).all() and image[13 + 11, 6].any(), "window 2, bottom row"
+    assert tuple(image[12, 0]) == GAP and tuple(image[0, 16]) == GAP, "a line between the windows"
+    assert tuple(image[13, 17 + 1]) == BACKGROUND, "the missing fourth window is left empty"
