@@ -619,7 +619,8 @@ class MainWindow(QMainWindow):
             self,
             f"About {APP_NAME}",
             f"<b>{APP_NAME}</b> {__version__}<br>A music-composition workstation with a piano roll, "
-            f"playback, a spectrogram and three models that write with you (an AR-CNN that edits, a transformer that continues and fills bars, a GAN that harmonises).<br><br>"
+            f"playback, a spectrogram and three models that write with you: an AR-CNN that edits, "
+            f"a transformer that continues and fills bars, a GAN that harmonises.<br><br>"
             f"Python {platform.python_version()} · Qt for Python {pyside_version}",
         )
 
