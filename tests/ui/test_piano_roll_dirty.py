@@ -167,3 +167,38 @@ def test_the_lane_repaints_only_changed_stems_and_shows_a_fresh_lane(roll, zoom)
     QApplication.processEvents()
     assert 0 < sum(lane_regions.areas) < whole if zoom < 1 else sum(lane_regions.areas) == whole
     assert np.array_equal(lane_on_screen(roll), lane.render_pixels())
+
+
+def test_a_pitch_scroll_leaves_ruler_and_lane_alone_and_a_time_scroll_repaints_them(roll):
+    painted = {}
+    filters = []
+    for name in ("ruler", "velocity", "keyboard"):
+        counter = Regions()
+        getattr(roll, name).installEventFilter(counter)
+        painted[name] = counter
+        filters.append(counter)
+    roll.viewport.scroll_pitch(2)
+    QApplication.processEvents()
+    assert not painted["ruler"].areas and not painted["velocity"].areas and painted["keyboard"].areas
+    for counter in filters:
+        counter.areas.clear()
+    roll.viewport.scroll_time(24)
+    QApplication.processEvents()
+    assert painted["ruler"].areas and painted["velocity"].areas and not painted["keyboard"].areas
+    assert np.array_equal(lane_on_screen(roll), roll.velocity.render_pixels())
+
+
+def test_a_note_edit_does_not_repaint_the_ruler_and_a_metre_change_does(roll):
+    import dataclasses
+
+    from desktop_app.music.song import TimeSignature
+
+    counter = Regions()
+    roll.ruler.installEventFilter(counter)
+    song = roll.document.song
+    roll.document.apply("Transpose", song.with_track(0, edits.transpose(song.tracks[0], [0, 1], 1)))
+    QApplication.processEvents()
+    assert not counter.areas
+    roll.document.apply("Metre", dataclasses.replace(roll.document.song, time_signatures=(TimeSignature(0, 3, 4),)))
+    QApplication.processEvents()
+    assert counter.areas

@@ -124,6 +124,7 @@ class NoteArea(QWidget):
         self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: notes, values, time axis, cells
         self._plane_cache: tuple | None = None  # rasterised notes: display, time axis, pitch range, rows
         self._shown: _Shown | None = None  # what the frame was made from
+        self._by_start: dict[int, tuple] = {}  # display notes ordered by start, from the first one rasterised (see _window)
         self._scratch, self._strip_scratch = Scratch(), Scratch()
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         self._dirty: QRegion | None = None  # what the last frame update changed (None: all of it)
@@ -416,7 +417,8 @@ class NoteArea(QWidget):
         if cached is None or cached[0] is not ghosts[2] or cached[1] is not ghosts[4] or cached[2] != key:
             cells = note_cells(*(a[:n] for a in display), view, lo, hi)
             self._ghost_cells = cached = (ghosts[2], ghosts[4], key, cells)
-        plane, edges = note_cells(*(a[n:] for a in display), view, lo, hi, scratch=self._scratch)
+        near = self._window(display, n, view.left_tick, view.left_tick + view.width * view.ticks_per_px)
+        plane, edges = note_cells(*(a[near] for a in display), view, lo, hi, scratch=self._scratch)
         np.maximum(plane, cached[3][0], out=plane)
         edges |= cached[3][1]
         shape = (2 * (hi - lo + 1) + 1, view.width)
@@ -427,6 +429,26 @@ class NoteArea(QWidget):
             spare = np.empty(shape, dtype=np.uint8)
             self._rows_buffers = [b for b in self._rows_buffers if b is shown][-1:] + [spare]
         return band_rows(plane, edges, view.key_height, self._palette_size(), out=spare)
+
+    def _window(self, display: tuple, first: int, t0: float, t1: float) -> np.ndarray:
+        """Indices of the notes of `display` from `first` on that may sound between ticks t0 and
+        t1: those starting before t1 and at most the longest note's length before t0, found by
+        bisection in the notes ordered by start (kept while the notes' times stay), so that
+        what a frame rasterises grows with the notes in view, not in the song."""
+        start, end = display[1], display[2]
+        cached = self._by_start.get(first)
+        if cached is not None and (cached[0] is not start or cached[1] is not end) and (
+                np.array_equal(cached[0], start) and np.array_equal(cached[1], end)):  # an edit that kept the times
+            cached = self._by_start[first] = (start, end, *cached[2:])
+        if cached is None or cached[0] is not start or cached[1] is not end:
+            if len(self._by_start) > 1:  # (all notes for a scroll's strip, the active track's for a frame)
+                self._by_start.clear()
+            order = first + np.argsort(start[first:], kind="stable")
+            longest = int((end[first:] - start[first:]).max()) if len(order) else 0
+            cached = self._by_start[first] = (start, end, order, start[order], longest)
+        order, starts, longest = cached[2], cached[3], cached[4]
+        a, b = np.searchsorted(starts, [t0 - longest, t1])
+        return order[a:b]
 
     def _palette_size(self) -> int:
         return len(self._lookup_tables()[0])
@@ -496,7 +518,8 @@ class NoteArea(QWidget):
         if shown.hi < shown.lo:
             rows = np.zeros((1, strip.width), dtype=np.uint8)
         else:
-            rows = note_planes(*shown.display, strip, self._palette_size(), shown.lo, shown.hi)
+            near = self._window(shown.display, 0, strip.left_tick, strip.left_tick + strip.width * strip.ticks_per_px)
+            rows = note_planes(*(a[near] for a in shown.display), strip, self._palette_size(), shown.lo, shown.hi)
         pixels = compose(rows, shown.select, shown.kinds, levels, shown.table, scratch=self._strip_scratch)
         self._offset = (self._offset + shift) % w
         first = w - shift if shift > 0 else 0  # the frame columns the strip shows

@@ -32,10 +32,22 @@ class Ruler(QWidget):
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         self.setFixedHeight(RULER_HEIGHT)
         self.setToolTip("Click to move the playhead; drag to set the loop region; double-click the loop to clear it")
-        viewport.changed.connect(self.update)
+        viewport.changed.connect(self._viewport_changed)
         state.changed.connect(self.update)
         state.playheadMoved.connect(self._playhead_moved)
-        document.songChanged.connect(self.update)
+        document.songChanged.connect(self._song_changed)
+
+    def _song_changed(self) -> None:
+        """Repaint only when the metre changed: an edit of the notes leaves the ruler alone."""
+        song = self.document.song
+        if self._cache is None or self._cache[0][4:6] != (song.ppq, song.time_signatures):
+            self.update()
+
+    def _viewport_changed(self) -> None:
+        """Repaint only when the time axis moved: scrolling or zooming pitch leaves the ruler alone."""
+        vp = self.viewport
+        if self._cache is None or self._cache[0][:2] != (vp.left_tick, vp.ticks_per_px):
+            self.update()
 
     def _playhead_moved(self, tick: int) -> None:
         repaint_playhead_strips(self, self.viewport, self._playhead_tick, tick)

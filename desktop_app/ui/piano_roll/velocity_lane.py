@@ -92,7 +92,7 @@ class VelocityLane(QWidget):
         self._background: np.ndarray | None = None  # the empty lane with its guide lines
         document.songChanged.connect(self._notes_changed)
         document.selectionChanged.connect(self._notes_changed)
-        viewport.changed.connect(self.update)
+        viewport.changed.connect(self._viewport_changed)
 
     def velocity_at(self, y: float) -> int:
         usable = self.height() - 6
@@ -110,6 +110,12 @@ class VelocityLane(QWidget):
         xs = (arr[:, 1] - self.viewport.left_tick) / self.viewport.ticks_per_px
         idx = np.flatnonzero((xs >= -2) & (xs <= self.width() + 2))
         return idx, xs[idx]
+
+    def _viewport_changed(self) -> None:
+        """Repaint only when the time axis moved: scrolling or zooming pitch leaves the stems alone."""
+        vp = self.viewport
+        if self._cache is None or self._cache[0][:2] != (vp.left_tick, vp.ticks_per_px):
+            self.update()
 
     def _notes_changed(self) -> None:
         """The notes or the selection changed: the image is brought up to date now and only the
