@@ -202,3 +202,31 @@ def test_a_note_edit_does_not_repaint_the_ruler_and_a_metre_change_does(roll):
     roll.document.apply("Metre", dataclasses.replace(roll.document.song, time_signatures=(TimeSignature(0, 3, 4),)))
     QApplication.processEvents()
     assert counter.areas
+
+
+def test_switching_tracks_back_and_forth_reuses_what_was_made_for_each_and_shows_the_fresh_frame(roll, qtbot):
+    area = roll.area
+    frames = {}
+    for active in (1, 0, 1, 0, 2, 1):
+        roll.document.set_active_track(active)
+        roll.document.select(range(active, 90, 4))
+        shown = settle_partially(roll)
+        assert_same_as_full_repaint(roll, shown)
+        frames.setdefault(active, shown)
+        assert np.array_equal(frames[active], shown)
+        if active == 1 and len(frames) == 2:
+            kept = area._ghost_cells[-1][3]
+    assert any(c[3] is kept for c in area._ghost_cells)  # track 1's ghosts rasterised once
+    song = roll.document.song
+    roll.document.apply("Edit", song.with_track(2, edits.transpose(song.tracks[2], [0, 1, 2], 1)))
+    roll.document.set_active_track(0)
+    assert_same_as_full_repaint(roll, settle_partially(roll))  # another track changed: not the kept ghosts
+    fresh = PianoRoll(roll.document)  # nothing kept: drawn from the document alone
+    qtbot.addWidget(fresh)
+    fresh.resize(roll.size())
+    fresh.show()
+    QApplication.processEvents()
+    for name in ("ticks_per_px", "key_height", "left_tick", "top"):
+        setattr(fresh.viewport, name, getattr(roll.viewport, name))
+    assert fresh.area.size() == roll.area.size()
+    assert np.array_equal(fresh.area.render_pixels(), roll.area.frame_pixels())

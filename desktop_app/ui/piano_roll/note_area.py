@@ -34,8 +34,17 @@ WHEEL_ZOOM = 1.15
 GRID_AMOUNTS = (0.07, 0.14, 0.32)  # how dark fine, beat and bar lines are (text over base)
 PLANE_MARGIN = 12  # pitches rasterised above and below the view, so a pitch scroll reuses them
 KEPT_TABLES = 16  # colour tables kept by their colours
+KEPT_TRACKS = 4  # what is made per active track (other tracks' notes joined and rasterised) is kept for this many
 RECOLOUR_FRACTION = 4  # recolour changed pixels one by one up to this fraction of the frame, else compose it all
 DIRTY_RECTS = 8  # a change repaints at most this many rectangles (one per pitch band), else their bounding box
+
+
+def _keep(kept: dict, key, value) -> None:
+    """Put `value` in `kept` under `key`, dropping the oldest entry past KEPT_TRACKS."""
+    kept.pop(key, None)
+    if len(kept) >= KEPT_TRACKS:
+        kept.pop(next(iter(kept)))
+    kept[key] = value
 
 
 def plural(n: int, word: str) -> str:
@@ -99,7 +108,7 @@ class NoteArea(QWidget):
         self.state = state
         self.drag: Drag | None = None
         self.mouse_tick: float | None = None  # where a paste lands when the mouse is over the roll
-        self._ghosts: tuple | None = None  # see _ghost_cache
+        self._ghosts: dict[int, tuple] = {}  # by active track, see _ghost_cache
         self.mouse_pos: QPointF | None = None
         self._luts_for: tuple | None = None
         self._luts: tuple[np.ndarray, np.ndarray] | None = None
@@ -121,10 +130,11 @@ class NoteArea(QWidget):
         self._kinds: tuple | None = None
         self._levels: tuple | None = None
         self._rows_buffers: list[np.ndarray] = []  # rasterised notes, two in turn (see _rasterise)
-        self._ghost_cells: tuple | None = None  # other tracks' notes rasterised: notes, values, time axis, cells
+        self._ghost_cells: list[tuple] = []  # other tracks' notes rasterised: notes, values, time axis, cells
+        self._bases: dict[int, tuple] = {}  # by active track: the song and its display_arrays(selected=False)
         self._plane_cache: tuple | None = None  # rasterised notes: display, time axis, pitch range, rows
         self._shown: _Shown | None = None  # what the frame was made from
-        self._by_start: dict[int, tuple] = {}  # display notes ordered by start, from the first one rasterised (see _window)
+        self._by_start: list[tuple] = []  # display notes ordered by start, from the first one rasterised (see _window)
         self._scratch, self._strip_scratch = Scratch(), Scratch()
         self._playhead_tick: int | None = state.playhead  # where the line was last drawn
         self._dirty: QRegion | None = None  # what the last frame update changed (None: all of it)
@@ -226,14 +236,14 @@ class NoteArea(QWidget):
         the active track, another track or which tracks sound changed: an edit of the active
         track keeps the arrays (the same objects, so what is made from them is kept too)."""
         song, active = self.document.song, self.document.active_track
-        cached = self._ghosts
-        if cached is not None and cached[0] is song and cached[1] == active:
+        cached = self._ghosts.get(active)
+        if cached is not None and cached[0] is song:
             return cached
         others = tuple(t for i, t in enumerate(song.tracks) if i != active)
         audible = tuple(i for i, _ in audible_tracks(song))
-        if (cached is not None and cached[1] == active and cached[6] == audible and len(cached[5]) == len(others)
+        if (cached is not None and cached[6] == audible and len(cached[5]) == len(others)
                 and all(a is b for a, b in zip(cached[5], others))):
-            self._ghosts = cached = (song, *cached[1:])
+            self._ghosts[active] = cached = (song, *cached[1:])
             return cached
         parts = [(t.note_array, i) for i, t in enumerate(song.tracks) if i != active and t.notes]
         notes = np.concatenate([a for a, _ in parts]) if parts else np.zeros((0, 4), dtype=np.int64)
@@ -241,7 +251,8 @@ class NoteArea(QWidget):
         sounding = np.zeros(max(1, len(song.tracks)), dtype=bool)
         sounding[list(audible)] = True
         values = np.where(sounding[owners], palette.GHOST, palette.MUTED_GHOST)
-        self._ghosts = cached = (song, active, notes, owners, values, others, audible)
+        cached = (song, active, notes, owners, values, others, audible)
+        _keep(self._ghosts, active, cached)
         return cached
 
     # ----- what is drawn ------------------------------------------------------------------
@@ -413,10 +424,11 @@ class NoteArea(QWidget):
         ghosts = self._ghost_cache()
         n = len(ghosts[2])
         key = (view.left_tick, view.ticks_per_px, view.width, lo, hi)
-        cached = self._ghost_cells
-        if cached is None or cached[0] is not ghosts[2] or cached[1] is not ghosts[4] or cached[2] != key:
+        cached = next((c for c in self._ghost_cells if c[0] is ghosts[2] and c[1] is ghosts[4] and c[2] == key), None)
+        if cached is None:  # (kept per active track: switching back finds them)
             cells = note_cells(*(a[:n] for a in display), view, lo, hi)
-            self._ghost_cells = cached = (ghosts[2], ghosts[4], key, cells)
+            cached = (ghosts[2], ghosts[4], key, cells)
+            self._ghost_cells = [c for c in self._ghost_cells if c[0] is not ghosts[2]][-(KEPT_TRACKS - 1):] + [cached]
         near = self._window(display, n, view.left_tick, view.left_tick + view.width * view.ticks_per_px)
         plane, edges = note_cells(*(a[near] for a in display), view, lo, hi, scratch=self._scratch)
         np.maximum(plane, cached[3][0], out=plane)
@@ -436,17 +448,20 @@ class NoteArea(QWidget):
         bisection in the notes ordered by start (kept while the notes' times stay), so that
         what a frame rasterises grows with the notes in view, not in the song."""
         start, end = display[1], display[2]
-        cached = self._by_start.get(first)
-        if cached is not None and (cached[0] is not start or cached[1] is not end) and (
-                np.array_equal(cached[0], start) and np.array_equal(cached[1], end)):  # an edit that kept the times
-            cached = self._by_start[first] = (start, end, *cached[2:])
-        if cached is None or cached[0] is not start or cached[1] is not end:
-            if len(self._by_start) > 1:  # (all notes for a scroll's strip, the active track's for a frame)
-                self._by_start.clear()
-            order = first + np.argsort(start[first:], kind="stable")
-            longest = int((end[first:] - start[first:]).max()) if len(order) else 0
-            cached = self._by_start[first] = (start, end, order, start[order], longest)
-        order, starts, longest = cached[2], cached[3], cached[4]
+        kept = self._by_start
+        cached = next((c for c in kept if c[0] is start and c[1] is end and c[2] == first), None)
+        if cached is None:
+            same = next((c for c in kept if c[2] == first and len(c[0]) == len(start) and np.array_equal(c[0], start)
+                         and np.array_equal(c[1], end)), None)  # an edit that kept the times
+            if same is not None:
+                cached = (start, end, *same[2:])
+            else:
+                order = first + np.argsort(start[first:], kind="stable")
+                longest = int((end[first:] - start[first:]).max()) if len(order) else 0
+                cached = (start, end, first, order, start[order], longest)
+            # (all notes for a scroll's strip, each active track's for a frame)
+            self._by_start = [c for c in kept if c is not same][-KEPT_TRACKS:] + [cached]
+        order, starts, longest = cached[3], cached[4], cached[5]
         a, b = np.searchsorted(starts, [t0 - longest, t1])
         return order[a:b]
 
@@ -564,7 +579,12 @@ class NoteArea(QWidget):
         if cached is not None and cached[0] is doc.song and cached[1] == doc.active_track and cached[2] == doc.selection:
             return cached[3]
         if cached is None or cached[0] is not doc.song or cached[1] != doc.active_track:
-            base = self.display_arrays(selected=False)
+            kept = self._bases.get(doc.active_track)
+            if kept is not None and kept[0] is doc.song:  # the track switched back in the same song
+                base = kept[1]
+            else:
+                base = self.display_arrays(selected=False)
+                _keep(self._bases, doc.active_track, (doc.song, base))
         else:
             base = cached[4]
         pitch, start, end, plain = base
