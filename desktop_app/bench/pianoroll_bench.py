@@ -16,9 +16,10 @@ changes it). The roll rasterises the active track's notes again, recolours the p
 note changed (the other tracks' notes, rows and grid come from caches) and draws the velocity
 lane again. `edit`: the song changes (one note's velocity, back and forth, as an undo or a
 model's step does): the active track's notes are rasterised again (the other tracks' did not
-change and are kept), the frame composed from scratch, the lane drawn again. `track`: the
-active track switches between two tracks: every note of every track is rasterised again, the
-frame composed and the lane drawn from scratch (only the colour tables are kept, by colour).
+change and are kept), the changed pixels recoloured, the lane drawn again. `track`: the active
+track switches between two tracks: the frame is composed and the lane drawn from scratch; what
+is made per active track (other tracks' notes joined and rasterised, colour tables) is kept for
+the last four, so switching back reuses it.
 The scene is not told of these changes (its items are drawn as they are), which spares it the
 work of updating items. `scroll`: the view moves (time and pitch in turn,
 a few pixels back and forth): everything that depends on the moved axis is drawn again (a time
@@ -54,11 +55,13 @@ FRAMES = {
     "edit": "the song changes (one note's velocity, back and forth): the active track's notes rasterised again "
             "(other tracks' kept), changed pixels recoloured and repainted (none when the note's shade "
             "stays), lane drawn again",
-    "track": "the active track switches between two tracks: every note of every track rasterised again, "
-             "frame and lane from scratch (colour tables kept by colour)",
+    "track": "the active track switches between two tracks: the active track's notes rasterised again, the "
+             "frame composed and the lane drawn from scratch; what is made per active track (other tracks' "
+             "notes joined and rasterised, colour tables) is kept for the last 4, so switching back reuses it",
     "scene": "for redraw, edit and track the scene's items are drawn as they are (it is spared updating them)",
     "scroll": "the view moves, time (8 px) and pitch (1 row) in turn: a time scroll shifts the frame and draws "
-              "the uncovered columns, a pitch scroll composes the frame again from the rasterised notes",
+              "the uncovered columns (ruler and lane too; the keyboard is not repainted), a pitch scroll composes "
+              "the frame again from the rasterised notes and draws the keyboard (ruler and lane not repainted)",
 }
 
 
