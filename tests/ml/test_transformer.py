@@ -291,6 +291,18 @@ def test_sample_evaluation_reports_continuations_infills_controls_and_copying(ne
     assert json.dumps(result, sort_keys=True) == json.dumps(again, sort_keys=True)  # NaN-safe equality
 
 
+def test_infill_evaluation_trims_a_window_too_long_for_the_context():
+    """A dense 8-bar window whose infill prompt would not fit loses bars far from the gap instead
+    of overflowing the model's context."""
+    torch.manual_seed(0)
+    small = M.build(M.Config(**{**M.PRESETS["tiny"], "block_size": 96})).eval()
+    piece = _two_kinds_of_bars(1)[0]
+    bars, _ = T.piece_bars(piece.notes, piece.downbeats, 1)
+    assert len(T.infill_sequence(bars, {(2, 0), (3, 0)}, fills=False)) > 96  # the whole window would not fit
+    rows = E._infill(small, bars, 1, seed=0)
+    assert set(rows[:, 0].tolist()) <= set(E.FILL_BARS)
+
+
 def test_the_longest_shared_run_is_found_note_for_note():
     from desktop_app.ml.data.piece import Piece
 

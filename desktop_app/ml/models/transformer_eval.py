@@ -82,11 +82,21 @@ def _continuation(net: M.TransformerNet, bars: list[T.TokenBar], n_voices: int, 
 def _infill(net: M.TransformerNet, bars: list[T.TokenBar], n_voices: int, seed: int) -> np.ndarray:
     """FILL_BARS of the first WINDOW_BARS written anew in every voice, as the editor's infill does
     (each masked slot keeps its own levels); bar indices count from the window's first bar."""
-    window = bars[:WINDOW_BARS]
-    masked = {(b, v) for b in FILL_BARS for v in range(n_voices)}
-    plan = [M._Segment([T.FILL] + window[b].slots[v].head(), b, v, window[b].length, False, T.FILL_END, False)
+    lo, hi = 0, WINDOW_BARS
+    gap = sum(len(bars[b].slots[v].tokens) + 5 for b in FILL_BARS for v in range(n_voices))
+    while True:  # a dense window leaves no room for the fills: drop the bar farthest from the gap
+        window = bars[lo:hi]
+        masked = {(b - lo, v) for b in FILL_BARS for v in range(n_voices)}
+        prompt = T.infill_sequence(window, masked, fills=False)
+        if len(prompt) + 2 * gap <= net.config.block_size or hi - lo <= len(FILL_BARS):
+            break
+        if hi - 1 - FILL_BARS[-1] >= FILL_BARS[0] - lo:
+            hi -= 1
+        else:
+            lo += 1
+    plan = [M._Segment([T.FILL] + bars[b].slots[v].head(), b, v, bars[b].length, False, T.FILL_END, False)
             for b in FILL_BARS for v in range(n_voices)]
-    return _written(net, T.infill_sequence(window, masked, fills=False), plan, seed, False)
+    return _written(net, prompt, plan, seed, False)
 
 
 def _as_piece(like: Piece, rows: np.ndarray, lengths: Sequence[int]) -> Piece:
