@@ -74,6 +74,26 @@ def test_network_maps_planes_to_one_logit_per_cell():
     assert out.shape == (3, TINY.steps, TINY.n_pitches)
 
 
+def test_the_inference_network_gives_the_same_logits_and_follows_new_weights():
+    torch.manual_seed(0)
+    net = arcnn.ArcnnNet(TINY)
+    with torch.no_grad():  # give the batch norms statistics of their own, as a trained net has
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    net.eval()
+    planes = torch.rand(2, arcnn.IN_PLANES, TINY.steps, TINY.n_pitches)
+    fast = arcnn.inference_net(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    with torch.no_grad():
+        assert torch.allclose(fast(planes), net(planes), atol=1e-4)
+        assert arcnn.inference_net(net) is fast  # kept while nothing changes
+        net.head.bias.add_(1.0)  # as an optimizer step or a load does, in place
+        again = arcnn.inference_net(net)
+        assert again is not fast and torch.allclose(again(planes), net(planes), atol=1e-4)
+
+
 def test_onset_plane_keeps_repeated_notes_apart():
     roll = roll_with([(0, 2), (1, 2), (2, 2), (3, 2)], steps=6, pitches=4)
     given = roll_with([(0, 2), (2, 2)], steps=6, pitches=4)

@@ -21,6 +21,8 @@ the sampler that turns the network into edit events.
 
 from __future__ import annotations
 
+import copy
+import weakref
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -28,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from desktop_app.music.grid import grid_to_notes
 from desktop_app.music.timing import MODEL_STEPS_PER_BEAT
@@ -64,6 +67,7 @@ PRESETS: dict[str, dict] = {
 }
 
 IN_PLANES = 3  # notes, onsets, metre
+TOP_CELLS = 256  # cells of the sampling order sorted at once (a pass takes a few; the caps may refuse some)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,6 +266,34 @@ class ArcnnNet(nn.Module):
         return self.head(x)[:, 0]
 
 
+_INFERENCE: "weakref.WeakKeyDictionary[ArcnnNet, tuple[tuple, ArcnnNet]]" = weakref.WeakKeyDictionary()
+
+
+def inference_net(net: ArcnnNet) -> ArcnnNet:
+    """`net` for sampling on a CPU: each batch norm folded into the convolution before it and the
+    weights in channels-last order (the same logits to about 1e-5, 30 to 40 % faster a pass). Kept
+    per network until any of its weights or statistics change in place (training, loading)."""
+    key = tuple(t._version for t in [*net.parameters(), *net.buffers()]) + (net.training,)
+    kept = _INFERENCE.get(net)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    fused = copy.deepcopy(net).eval()
+    for block in [*fused.down, fused.bottom, *fused.up]:
+        layers, out = list(block), []
+        while layers:
+            layer = layers.pop(0)
+            if isinstance(layer, nn.Conv2d) and layers and isinstance(layers[0], nn.BatchNorm2d):
+                layer = fuse_conv_bn_eval(layer, layers.pop(0))
+            out.append(layer)
+        for name in list(block._modules):
+            del block._modules[name]
+        for i, layer in enumerate(out):
+            block.add_module(str(i), layer)
+    fused = fused.to(memory_format=torch.channels_last)
+    _INFERENCE[net] = (key, fused)
+    return fused
+
+
 def batch_planes(rolls: torch.Tensor, onsets: torch.Tensor, metre: torch.Tensor) -> torch.Tensor:
     """(B, steps, pitches) rolls and onsets with a (B, steps) metre into network input planes."""
     return torch.stack([rolls, onsets, metre[:, :, None].expand_as(rolls)], dim=1)
@@ -450,7 +482,8 @@ class _Caps:
         return fits
 
 
-def _gumbel_order(logits: np.ndarray, allowed: np.ndarray, temperature: float, rng: np.random.Generator) -> np.ndarray:
+def _gumbel_order(logits: np.ndarray, allowed: np.ndarray, temperature: float,
+                  rng: np.random.Generator) -> Iterator[int]:
     """Allowed cell indices ordered by a Gumbel-max draw from softmax(logits / temperature): the
     first is an exact sample, the first k a sample of k without replacement. Greedy at T = 0."""
     flat = logits.reshape(-1).astype(np.float64)
@@ -459,7 +492,15 @@ def _gumbel_order(logits: np.ndarray, allowed: np.ndarray, temperature: float, r
         keys = flat[idx]
     else:
         keys = flat[idx] / temperature + rng.gumbel(size=len(idx))
-    return idx[np.argsort(-keys, kind="stable")]
+    if len(keys) <= TOP_CELLS:
+        yield from idx[np.argsort(-keys, kind="stable")].tolist()
+        return
+    # The likeliest TOP_CELLS sorted first; the rest are sorted only if the caps refuse all of them.
+    top = np.argpartition(-keys, TOP_CELLS - 1)[:TOP_CELLS]
+    top = top[np.argsort(-keys[top], kind="stable")]
+    yield from idx[top].tolist()
+    rest = np.setdiff1d(np.arange(len(keys)), top, assume_unique=True)
+    yield from idx[rest[np.argsort(-keys[rest], kind="stable")]].tolist()
 
 
 def edit_window(
@@ -477,6 +518,7 @@ def edit_window(
     from `start`, `knobs.iterations` times, each flip drawn from the model and allowed by `caps` and
     `editable`. Yields each event (steps counted in `roll`) right after it is made."""
     net.eval()
+    fast = inference_net(net)
     stop = start + net.config.steps
     low = net.config.low_pitch
     done = 0
@@ -484,7 +526,7 @@ def edit_window(
         while done < knobs.iterations:
             window = roll[start:stop]
             planes = model_input(window, onset_plane(window, onsets[start:stop]), metre[start:stop])
-            logits = net(planes)[0].numpy()
+            logits = fast(planes.contiguous(memory_format=torch.channels_last))[0].contiguous().numpy()
             took = 0
             for cell in _gumbel_order(logits, editable[start:stop], knobs.temperature, rng):
                 step, row = divmod(int(cell), roll.shape[1])
@@ -527,7 +569,8 @@ def edit_probabilities(
     """The model's probability of each cell being the next edit (steps x pitches, sums to 1): on a
     sounding cell that is "remove this", on an empty one "add here". For the heat layer."""
     net.eval()
-    logits = net(model_input(roll.astype(bool), onset_plane(roll.astype(bool), onsets.astype(bool)), metre))[0]
+    planes = model_input(roll.astype(bool), onset_plane(roll.astype(bool), onsets.astype(bool)), metre)
+    logits = inference_net(net)(planes.contiguous(memory_format=torch.channels_last))[0].contiguous()
     t = max(float(temperature), 1e-6)
     return torch.softmax(logits.reshape(-1).double() / t, dim=0).reshape(logits.shape).numpy()
 
