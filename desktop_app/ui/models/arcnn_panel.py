@@ -16,7 +16,6 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,7 +29,8 @@ from desktop_app.music.song import Song
 from desktop_app.music.timing import MODEL_STEPS_PER_BEAT, step_to_tick, tick_to_step
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
-from desktop_app.ui.models.common import Span, checkpoint_name, selection_span
+from desktop_app.ui.models.checkpoint_loading import CheckpointLoading
+from desktop_app.ui.models.common import Span, selection_span
 from desktop_app.ui.models.takes import TakeDisplay, Takes, TakesList, note_changes
 from desktop_app.ui.piano_roll.overlays import HeatLayer, HeatMap
 from desktop_app.ui.piano_roll.viewport import RollViewport
@@ -78,8 +78,12 @@ def heat_map(song: Song, track: int, net, span: Span, centre_step: int, temperat
                    probs, sounding.copy())
 
 
-class ArcnnPanel(QWidget):
+class ArcnnPanel(CheckpointLoading, QWidget):
     """The AR-CNN panel; `net` is the loaded model (None until one is chosen or shipped)."""
+
+    MODEL = "arcnn"
+    MODEL_TITLE = "AR-CNN"
+    NO_MODEL = NO_MODEL
 
     message = Signal(str)  # for the status bar
     runEnded = Signal(str)  # "finished", "cancelled" or "failed"
@@ -205,70 +209,9 @@ class ArcnnPanel(QWidget):
         self._update_buttons()
         self.schedule_heat()
 
-    def showEvent(self, event) -> None:
-        if not self._looked_for_model:
-            self.find_model()
-        super().showEvent(event)
-
-    def find_model(self) -> None:
-        """Load the checkpoint chosen before, else the shipped one; with neither, say how to get one."""
-        self._looked_for_model = True
-        chosen = self.settings.model_checkpoint("arcnn")
-        if chosen and Path(chosen).exists():
-            self.load_checkpoint(Path(chosen))
-            return
-
-        def shipped(_ctx):
-            from desktop_app.ml.shipped import shipped_checkpoint
-
-            return shipped_checkpoint("arcnn")
-
-        generation = self._load_generation  # a checkpoint chosen meanwhile wins over the shipped one
-        job = Job("other", "Find the AR-CNN model", shipped, self)
-        job.finished.connect(lambda path: path is not None and generation == self._load_generation
-                             and self.load_checkpoint(path))
-        self._submit(job)
-
-    def _submit(self, job: Job) -> None:
-        """Queue `job` on the runner; it is deleted once its end has been handled."""
-        for signal in (job.finished, job.failed, job.cancelled):
-            signal.connect(job.deleteLater)
-        self.runner.submit(job)
-
-    def choose_checkpoint(self) -> None:
-        start = self.settings.model_checkpoint("arcnn") or self.settings.last_folder
-        folder = self.choose_folder(start)
-        if folder:
-            self.load_checkpoint(Path(folder), remember=True)
-
-    def load_checkpoint(self, path: Path, remember: bool = False) -> None:
-        """Load the checkpoint at `path` on the runner; a bad one is reported in one line and the
-        model in use (if any) stays."""
-        generation = self._load_generation = self._load_generation + 1
-
-        def load(_ctx):
-            from desktop_app.ml.shipped import load_model
-
-            return load_model(path, expect="arcnn").net
-
-        def loaded(net) -> None:
-            if generation != self._load_generation:
-                return
-            self.set_model(net, checkpoint_name(path))
-            if remember:
-                self.settings.set_model_checkpoint("arcnn", path)
-
-        def failed(reason: str) -> None:
-            if generation == self._load_generation:
-                self.model_label.setText(f"Model: {self.model_name}" if self.net is not None else NO_MODEL)
-                self.status.setText(f"Cannot load the checkpoint: {reason}")
-                self.message.emit(f"Cannot load the AR-CNN checkpoint: {reason}")
-
-        job = Job("other", f"Load {path.name}", load, self)
-        job.finished.connect(loaded)
-        job.failed.connect(failed)
-        self.model_label.setText(f"Loading {path.name}…")
-        self._submit(job)
+    def _use_loaded(self, loaded, name: str) -> None:
+        """Make a loaded checkpoint the panel's model (CheckpointLoading calls this)."""
+        self.set_model(loaded.net, name)
 
     # ----- running ------------------------------------------------------------------------
 

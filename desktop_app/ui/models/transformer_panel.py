@@ -15,7 +15,6 @@ import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QTimer, Signal
@@ -31,7 +30,8 @@ from desktop_app.music.song import Song
 from desktop_app.music.timing import BarBeat
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
-from desktop_app.ui.models.common import checkpoint_name, selected_bars
+from desktop_app.ui.models.checkpoint_loading import CheckpointLoading
+from desktop_app.ui.models.common import selected_bars
 from desktop_app.ui.models.takes import NoteChanges, TakeDisplay, Takes, TakesList
 from desktop_app.ui.piano_roll.state import RollState
 from desktop_app.ui.settings import AppSettings
@@ -189,8 +189,12 @@ class LiveRetry:
     variations: tuple[int, ...]
 
 
-class TransformerPanel(QWidget):
+class TransformerPanel(CheckpointLoading, QWidget):
     """The transformer panel; `net` is the loaded model (None until one is chosen or shipped)."""
+
+    MODEL = "transformer"
+    MODEL_TITLE = "transformer"
+    NO_MODEL = NO_MODEL
 
     message = Signal(str)  # for the status bar
     runEnded = Signal(str)  # "finished", "cancelled" or "failed"
@@ -401,71 +405,9 @@ class TransformerPanel(QWidget):
         self.model_label.setText(f"Model: {name}" if name else "Model loaded")
         self._update_buttons()
 
-    def showEvent(self, event) -> None:
-        if not self._looked_for_model:
-            self.find_model()
-        super().showEvent(event)
-
-    def find_model(self) -> None:
-        """Load the checkpoint chosen before, else the shipped one; with neither, say how to get one."""
-        self._looked_for_model = True
-        chosen = self.settings.model_checkpoint("transformer")
-        if chosen and Path(chosen).exists():
-            self.load_checkpoint(Path(chosen))
-            return
-
-        def shipped(_ctx):
-            from desktop_app.ml.shipped import shipped_checkpoint
-
-            return shipped_checkpoint("transformer")
-
-        generation = self._load_generation  # a checkpoint chosen meanwhile wins over the shipped one
-        job = Job("other", "Find the transformer model", shipped, self)
-        job.finished.connect(lambda path: path is not None and generation == self._load_generation
-                             and self.load_checkpoint(path))
-        self._submit(job)
-
-    def _submit(self, job: Job) -> None:
-        """Queue `job` on the runner; it is deleted once its end has been handled."""
-        for signal in (job.finished, job.failed, job.cancelled):
-            signal.connect(job.deleteLater)
-        self.runner.submit(job)
-
-    def choose_checkpoint(self) -> None:
-        start = self.settings.model_checkpoint("transformer") or self.settings.last_folder
-        folder = self.choose_folder(start)
-        if folder:
-            self.load_checkpoint(Path(folder), remember=True)
-
-    def load_checkpoint(self, path: Path, remember: bool = False) -> None:
-        """Load the checkpoint at `path` on the runner; a bad one is reported in one line and the
-        model in use (if any) stays."""
-        generation = self._load_generation = self._load_generation + 1
-
-        def load(_ctx):
-            from desktop_app.ml.shipped import load_model
-
-            loaded = load_model(path, expect="transformer")
-            return loaded.net, loaded.config
-
-        def loaded(result) -> None:
-            if generation != self._load_generation:
-                return
-            self.set_model(*result, name=checkpoint_name(path))
-            if remember:
-                self.settings.set_model_checkpoint("transformer", path)
-
-        def failed(reason: str) -> None:
-            if generation == self._load_generation:
-                self.model_label.setText(f"Model: {self.model_name}" if self.net is not None else NO_MODEL)
-                self.status.setText(f"Cannot load the checkpoint: {reason}")
-                self.message.emit(f"Cannot load the transformer checkpoint: {reason}")
-
-        job = Job("other", f"Load {path.name}", load, self)
-        job.finished.connect(loaded)
-        job.failed.connect(failed)
-        self.model_label.setText(f"Loading {path.name}…")
-        self._submit(job)
+    def _use_loaded(self, loaded, name: str) -> None:
+        """Make a loaded checkpoint the panel's model (CheckpointLoading calls this)."""
+        self.set_model(loaded.net, loaded.config, name=name)
 
     # ----- running ------------------------------------------------------------------------
 
