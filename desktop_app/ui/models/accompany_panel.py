@@ -28,6 +28,7 @@ from desktop_app.music.song import Song
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
 from desktop_app.ui.models.checkpoint_loading import CheckpointLoading
+from desktop_app.ui.models.common import on_any_change
 from desktop_app.ui.models.takes import TakeDisplay, Takes, TakesList
 from desktop_app.ui.settings import AppSettings
 
@@ -109,10 +110,7 @@ class AccompanyPanel(CheckpointLoading, QWidget):
             self, "Choose a GAN checkpoint folder", start)
         self._build()
         self._restore_knobs()
-        for box in self._knob_widgets():
-            signal = getattr(box, "valueChanged", None) or getattr(box, "currentIndexChanged", None) \
-                or getattr(box, "toggled", None) or box.textChanged
-            signal.connect(self._save_knobs)
+        on_any_change(self._knob_widgets(), self._save_knobs)
         document.songChanged.connect(self._fill_tracks)
         document.loaded.connect(self._document_loaded)
         takes.changed.connect(self._update_buttons)
@@ -302,11 +300,6 @@ class AccompanyPanel(CheckpointLoading, QWidget):
         self._update_buttons()
         self._submit(job)
         return True
-
-    def _refuse(self, reason: str) -> bool:
-        self.status.setText(reason)
-        self.message.emit(reason)
-        return False
 
     def cancel(self) -> None:
         """Stop the run: it ends after the variation under way and leaves nothing behind."""

@@ -306,11 +306,6 @@ class ArcnnPanel(CheckpointLoading, QWidget):
         self._submit(job)
         return True
 
-    def _refuse(self, reason: str) -> bool:
-        self.status.setText(reason)
-        self.message.emit(reason)
-        return False
-
     def cancel(self) -> None:
         """Stop the run: it ends at its next edit event and leaves nothing behind."""
         if self.job is not None:

@@ -82,6 +82,12 @@ class CheckpointLoading:
         self.model_label.setText(f"Loading {path.name}…")
         self._submit(job)
 
+    def _refuse(self, reason: str) -> bool:
+        """Say in the panel and the status bar why a run cannot start; False, for `return`."""
+        self.status.setText(reason)
+        self.message.emit(reason)
+        return False
+
     def _submit(self, job: Job) -> None:
         """Queue `job` on the runner; it is deleted once its end has been handled."""
         for signal in (job.finished, job.failed, job.cancelled):

@@ -58,3 +58,12 @@ def checkpoint_name(path: Path) -> str:
     if path.parent.name == "checkpoints":
         return f"{path.parent.parent.name} ({path.name})"
     return path.name
+
+
+def on_any_change(widgets, slot) -> None:
+    """Call `slot` whenever any of `widgets` (spin boxes, combo boxes, check boxes, line edits)
+    changes: how a model panel saves its knobs as they are set."""
+    for box in widgets:
+        signal = getattr(box, "valueChanged", None) or getattr(box, "currentIndexChanged", None) \
+            or getattr(box, "toggled", None) or box.textChanged
+        signal.connect(slot)

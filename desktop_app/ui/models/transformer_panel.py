@@ -31,7 +31,7 @@ from desktop_app.music.timing import BarBeat
 from desktop_app.runner.jobs import Job, ModelRunner
 from desktop_app.ui.document import Document
 from desktop_app.ui.models.checkpoint_loading import CheckpointLoading
-from desktop_app.ui.models.common import selected_bars
+from desktop_app.ui.models.common import on_any_change, selected_bars
 from desktop_app.ui.models.takes import NoteChanges, TakeDisplay, Takes, TakesList
 from desktop_app.ui.piano_roll.state import RollState
 from desktop_app.ui.settings import AppSettings
@@ -218,10 +218,7 @@ class TransformerPanel(CheckpointLoading, QWidget):
         self._draw_timer = QTimer(self, singleShot=True, interval=DRAW_MS, timeout=self._draw_latest)
         self._build()
         self._restore_knobs()
-        for box in self._knob_widgets():
-            signal = getattr(box, "valueChanged", None) or getattr(box, "currentIndexChanged", None) \
-                or getattr(box, "toggled", None) or box.textChanged
-            signal.connect(self._save_knobs)
+        on_any_change(self._knob_widgets(), self._save_knobs)
         document.songChanged.connect(self._show_fill_bars)
         document.loaded.connect(self._document_loaded)
         document.selectionChanged.connect(self._show_fill_bars)
@@ -515,11 +512,6 @@ class TransformerPanel(CheckpointLoading, QWidget):
         self._update_buttons()
         self._submit(job)
         return True
-
-    def _refuse(self, reason: str) -> bool:
-        self.status.setText(reason)
-        self.message.emit(reason)
-        return False
 
     def cancel(self) -> None:
         """Stop the run: it ends at its next note and leaves nothing behind."""
