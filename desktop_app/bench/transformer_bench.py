@@ -1,7 +1,10 @@
 """`desktop-app bench transformer`: seconds to continue a four-part chorale by 8 bars (goal on a
 2-core machine: 1 s or less for one variation, 4 variations in under twice that), with the
 key-value cache and, in the same run, without it (every token a forward pass over the whole
-sequence), for 1 and 4 variations; and the tokens per second each way. It times what the editor
+sequence, through the network in float32), for 1 and 4 variations; and the tokens per second
+each way. With the cache, steps go through the half-precision Decoder, as in the app. The JSON
+reports the four-variation time against twice the one-variation goal (2 s) and, beside it, against
+twice the one-variation time measured. It times what the editor
 waits for: `continue_song` from the song to the takes, with the shipped checkpoint (or, before
 one is shipped, the "small" preset with random weights, which the JSON says)."""
 
@@ -41,6 +44,8 @@ class _Uncached:
         if cache.length == 0:  # a (re)fill: remember the prompt and its padding
             self.ids, self.valid = ids, cache.valid[:, :ids.shape[1]].clone()
             return self.net(ids, cache)
+        if self.ids.shape[0] != ids.shape[0]:  # one prompt for all the rows was read once
+            self.ids, self.valid = self.ids.expand(ids.shape[0], -1), self.valid.expand(ids.shape[0], -1)
         self.ids = torch.cat([self.ids, ids], dim=1)
         self.valid = torch.cat([self.valid, torch.ones_like(ids, dtype=torch.bool)], dim=1)
         fresh = M.KVCache(self.config, ids.shape[0], size=self.ids.shape[1], device=ids.device)
@@ -51,10 +56,10 @@ class _Uncached:
 
 
 class _Counted:
-    """The network with a count of the one-token steps taken through it."""
+    """The network as generation runs it (its Decoder on a CPU) with a count of the one-token steps."""
 
     def __init__(self, net: M.TransformerNet) -> None:
-        self.net, self.config, self.tokens = net, net.config, 0
+        self.net, self.config, self.tokens = M.decoder(net), net.config, 0
 
     def parameters(self):
         return self.net.parameters()
@@ -129,9 +134,9 @@ def run(runs: int = 3, threads: int | None = None) -> dict:
             }
         one = result["1_variation"]["seconds_with_cache"]
         four = result["4_variations"]["seconds_with_cache"]
-        result["goal"] = {"one_variation_seconds": 1.0, "four_variations_over_one": 2.0,
-                          "one_variation_met": one <= 1.0, "four_over_one": round(four / one, 2),
-                          "four_variations_met": four < 2 * one}
+        result["goal"] = {"one_variation_seconds": 1.0, "four_variations_seconds": 2.0,
+                          "one_variation_met": one <= 1.0, "four_variations_met": four < 2.0,
+                          "four_over_one": round(four / one, 2), "four_under_twice_one_measured": four < 2 * one}
         return result
     finally:
         torch.set_num_threads(before)

@@ -104,19 +104,51 @@ def test_cached_decoding_gives_the_logits_of_a_full_pass(net):
     assert torch.allclose(last[0], full[0, 29], atol=1e-5) and torch.allclose(last[1], full[1, 19], atol=1e-5)
 
 
-def test_top_k_and_top_p_masks_are_exact():
+def test_the_half_precision_decoder_steps_as_the_network_does_and_follows_new_weights(net):
+    torch.manual_seed(2)
+    seq = torch.randint(1, T.VOCAB_SIZE, (3, 30))
+    decoder = M.decoder(net)
+    assert decoder is not net and M.decoder(net) is decoder  # kept while the weights stay
+    with torch.no_grad():
+        for rows in (1, 3):  # one row in float16; several in bfloat16 (or float32), one padded
+            prompts = [seq[r, :20 - 4 * (r == 1)].tolist() for r in range(rows)]
+            cache, _ = M._prefill(net, prompts, "cpu")
+            fast_cache, _ = M._prefill(decoder, prompts, "cpu")
+            for i in range(20, 30):
+                want = net(seq[:rows, i:i + 1], cache)[:, -1]
+                got = decoder.step(seq[:rows, i], fast_cache)
+                assert fast_cache.length == cache.length
+                assert (got - want).abs().max() < 0.05 * want.abs().max()
+        net.head.weight.mul_(2.0)
+    assert M.decoder(net) is not decoder  # new weights, a new decoder
+    with torch.no_grad():
+        net.head.weight.mul_(0.5)
+
+
+def test_top_k_and_top_p_cut_exactly_what_they_should_and_draws_follow_the_probabilities():
     logits = torch.log(torch.tensor([[0.05, 0.4, 0.1, 0.3, 0.15]]))
-    assert M.top_k_mask(logits, 2).tolist() == [[False, True, False, True, False]]
-    assert M.top_k_mask(logits, 0).all()
-    # Sorted: 0.4, 0.3, 0.15, 0.1, 0.05. p=0.69 is reached by the first two; p=0.71 needs a third.
-    assert M.top_p_mask(logits, 0.69).tolist() == [[False, True, False, True, False]]
-    assert M.top_p_mask(logits, 0.71).tolist() == [[False, True, False, True, True]]
-    assert M.top_p_mask(logits, 0.01).tolist() == [[False, True, False, False, False]]
+    everything = torch.ones(1, 5, dtype=torch.bool)
     g = torch.Generator().manual_seed(0)
+
+    def drawn(allowed=everything, temperature=1.0, top_k=0, top_p=1.0, n=400):
+        return [int(M.sample_tokens(logits, allowed, temperature, top_k, top_p, g)) for _ in range(n)]
+
+    assert set(drawn(top_k=2)) == {1, 3}
+    # Sorted: 0.4, 0.3, 0.15, 0.1, 0.05. p=0.69 is reached by the first two; p=0.71 needs a third.
+    assert set(drawn(top_p=0.69)) == {1, 3}
+    assert set(drawn(top_p=0.71)) == {1, 3, 4}
+    assert set(drawn(top_p=0.01)) == {1}
+    counts = np.bincount(drawn(n=4000), minlength=5) / 4000
+    assert np.abs(counts - [0.05, 0.4, 0.1, 0.3, 0.15]).max() < 0.03
     allowed = torch.tensor([[True, False, True, True, True]])
-    drawn = {int(M.sample_tokens(logits, allowed, 1.0, 2, 1.0, g)) for _ in range(200)}
-    assert drawn == {3, 4}  # the top 2 of the allowed: 0.3 and 0.15
-    assert int(M.sample_tokens(logits, allowed, 0.0, 0, 1.0, g)) == 3
+    assert set(drawn(allowed, top_k=2)) == {3, 4}  # the top 2 of the allowed: 0.3 and 0.15
+    assert set(drawn(allowed, temperature=0.0, n=5)) == {3}
+    # Rows draw independently, and a row with one allowed token always gets it.
+    rows = logits.expand(3, 5)
+    only = torch.zeros(3, 5, dtype=torch.bool)
+    only[0, 4] = only[1, 0] = only[2, 2] = True
+    for _ in range(50):
+        assert M.sample_tokens(rows, only, 1.0, 0, 0.9, g).tolist() == [4, 0, 2]
 
 
 def test_a_seed_repeats_and_variations_come_in_one_batch(net):
