@@ -181,7 +181,7 @@ def run_bench(name: str, notes: int | None, runs: int, seconds: float = 60.0, fi
     if name == "transformer":
         from desktop_app.bench import transformer_bench
 
-        return transformer_bench.run(min(runs, 3))
+        return transformer_bench.run(min(runs, 9))
     if name == "arcnn":
         from desktop_app.bench import arcnn_bench
 

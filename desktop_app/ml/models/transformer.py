@@ -168,13 +168,13 @@ class TransformerNet(nn.Module):
 
 
 class Decoder:
-    """The network as generation calls it on a CPU, one token per row at a time: the matrices in
-    16-bit floats, because a step reads every weight once and so waits on memory (half the bytes,
-    half the time), with the norms, the residual stream and the cache in float32, rotary tables made
-    once and no module calls. One row uses float16 (a fast matrix-vector product with F16C); several
-    use bfloat16 where the CPU multiplies it natively, else float32. A prompt of several tokens runs
-    through the network itself, under bfloat16 autocast where native. Logits match the network's
-    in float32 to about 0.03."""
+    """The network as generation calls it on a CPU, one token per row at a time. A step reads every
+    weight once and so waits on memory, not arithmetic: the matrices are kept small. Where the CPU
+    has native bfloat16 they are int8, a scale per output row (weight-only quantisation, as
+    gpt-fast and torchao do it), multiplied with bfloat16 activations; elsewhere float16 for one
+    row (a fast matrix-vector product with F16C) and float32 for several. Norms, the residual
+    stream and the cache stay float32; rotary tables are made once; no module calls. A prompt of
+    several tokens runs through the network itself, under bfloat16 autocast where native."""
 
     def __init__(self, net: TransformerNet) -> None:
         self.config = net.config
@@ -182,7 +182,7 @@ class Decoder:
         head_dim = net.config.n_embd // net.config.n_head
         positions = torch.arange(net.config.block_size, device=net.embed.weight.device)
         self._cos, self._sin = rope_tables(head_dim, positions)
-        self._matrices: dict[torch.dtype, list[tuple[torch.Tensor, ...]]] = {}
+        self._forms: dict[str, list[tuple]] = {}
 
     def parameters(self):
         return self._net().parameters()
@@ -193,26 +193,26 @@ class Decoder:
 
     def __call__(self, ids: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
         if cache is None or ids.shape[1] != 1:  # a prompt: matrix products in bfloat16 where native
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.dtype_for(2) == torch.bfloat16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_native_bfloat16()):
                 return self._net()(ids, cache).float()
         return self.step(ids[:, 0], cache)[:, None]
 
     @staticmethod
-    def dtype_for(rows: int) -> torch.dtype:
-        """The matrix type for a product of `rows` rows (see the class)."""
-        if rows == 1:
-            return torch.float16
-        return torch.bfloat16 if _native_bfloat16() else torch.float32
+    def form_for(rows: int) -> str:
+        """How a step of `rows` rows multiplies (see the class): int8, float16 or float32."""
+        if _native_bfloat16() and hasattr(torch, "_weight_int8pack_mm"):
+            return "int8"
+        return "float16" if rows == 1 else "float32"
 
-    def _weights(self, dtype: torch.dtype) -> list[tuple[torch.Tensor, ...]]:
-        if dtype not in self._matrices:
+    def _weights(self, form: str) -> list[tuple]:
+        if form not in self._forms:
             net = self._net()
-            self._matrices[dtype] = [
-                (b.ln1.weight, b.ln1.bias, b.attn.qkv.weight.to(dtype), b.attn.proj.weight.to(dtype),
-                 b.ln2.weight, b.ln2.bias, b.mlp[0].weight.to(dtype), b.mlp[0].bias.to(dtype),
-                 b.mlp[2].weight.to(dtype), b.mlp[2].bias.to(dtype)) for b in net.blocks
-            ] + [(net.embed.weight, net.ln_f.weight, net.ln_f.bias, net.head.weight.to(dtype))]
-        return self._matrices[dtype]
+            m = functools.partial(_matrix, form=form)
+            self._forms[form] = [
+                (b.ln1.weight, b.ln1.bias, m(b.attn.qkv.weight), m(b.attn.proj.weight), b.ln2.weight, b.ln2.bias,
+                 m(b.mlp[0].weight, b.mlp[0].bias), m(b.mlp[2].weight, b.mlp[2].bias)) for b in net.blocks
+            ] + [(net.embed.weight, net.ln_f.weight, net.ln_f.bias, m(net.head.weight))]
+        return self._forms[form]
 
     @torch.no_grad()
     def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
@@ -220,26 +220,44 @@ class Decoder:
         pos, rows = cache.length, tokens.shape[0]
         if pos >= cache.size:
             raise ValueError(f"{pos + 1} tokens exceed the model's {cache.size}")
-        dtype = self.dtype_for(rows)
-        *blocks, (embed, norm_w, norm_b, head) = self._weights(dtype)
+        *blocks, (embed, norm_w, norm_b, head) = self._weights(self.form_for(rows))
         c, h = self.config.n_embd, self.config.n_head
         d = c // h
         cos, sin = self._cos[pos], self._sin[pos]
         # Left padding (rows of different prompt lengths) is masked; the new token is always real.
         mask = None if bool(cache.valid[:, :pos].all()) else cache.valid[:, None, None, :pos + 1]
         x = F.embedding(tokens, embed)
-        for i, (ln1_w, ln1_b, qkv_w, proj_w, ln2_w, ln2_b, fc_w, fc_b, out_w, out_b) in enumerate(blocks):
-            qkv = F.linear(F.layer_norm(x, (c,), ln1_w, ln1_b).to(dtype), qkv_w).float().view(rows, 3, h, d)
-            a, b = qkv[:, :2, :, :d // 2], qkv[:, :2, :, d // 2:]
+        for i, (ln1_w, ln1_b, qkv, proj, ln2_w, ln2_b, fc, out) in enumerate(blocks):
+            qkv_rows = _times(F.layer_norm(x, (c,), ln1_w, ln1_b), qkv).view(rows, 3, h, d)
+            a, b = qkv_rows[:, :2, :, :d // 2], qkv_rows[:, :2, :, d // 2:]
             qk = torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
-            cache.k[i, :, :, pos], cache.v[i, :, :, pos] = qk[:, 1], qkv[:, 2]
+            cache.k[i, :, :, pos], cache.v[i, :, :, pos] = qk[:, 1], qkv_rows[:, 2]
             y = F.scaled_dot_product_attention(qk[:, 0, :, None], cache.k[i, :, :, :pos + 1],
                                                cache.v[i, :, :, :pos + 1], attn_mask=mask)
-            x = x + F.linear(y.reshape(rows, c).to(dtype), proj_w).float()
-            hidden = F.gelu(F.linear(F.layer_norm(x, (c,), ln2_w, ln2_b).to(dtype), fc_w, fc_b))
-            x = x + F.linear(hidden, out_w, out_b).float()
+            x = x + _times(y.reshape(rows, c), proj)
+            x = x + _times(F.gelu(_times(F.layer_norm(x, (c,), ln2_w, ln2_b), fc)), out)
         cache.length += 1
-        return F.linear(F.layer_norm(x, (c,), norm_w, norm_b).to(dtype), head).float()
+        return _times(F.layer_norm(x, (c,), norm_w, norm_b), head)
+
+
+def _matrix(weight: torch.Tensor, bias: torch.Tensor | None = None, form: str = "float32") -> tuple:
+    """A weight (out, in) and its bias as `_times` multiplies them in `form` (see Decoder)."""
+    weight, bias = weight.detach(), None if bias is None else bias.detach().float()
+    if form == "int8":
+        scale = weight.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+        rows = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        return rows, scale.to(torch.bfloat16), bias
+    return weight.to(getattr(torch, form)), None, bias
+
+
+def _times(x: torch.Tensor, matrix: tuple) -> torch.Tensor:
+    """x (rows, in) float32 times a `_matrix`, plus its bias, in float32."""
+    weight, scale, bias = matrix
+    if scale is None:
+        y = F.linear(x.to(weight.dtype), weight).float()
+    else:
+        y = torch._weight_int8pack_mm(x.to(torch.bfloat16), weight, scale).float()
+    return y if bias is None else y + bias
 
 
 @functools.cache
