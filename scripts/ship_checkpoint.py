@@ -17,6 +17,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from safetensors.torch import load_file, save_file
+
 from desktop_app.ml import checkpoints
 from desktop_app.ml.evaluate import evaluate_checkpoint
 from desktop_app.ml.shipped import MODELS_DIR, load_model
@@ -61,7 +63,11 @@ def _metric_table(compared: dict, what: str) -> list[str]:
 def model_lines(loaded, tokens_json: Path | None) -> list[str]:
     """What the network is: its size, and for the transformer its tokens and why they are ours."""
     parameters = sum(p.numel() for p in loaded.net.parameters())
-    lines = ["## Model", "", f"- parameters: {parameters:,}"]
+    weights = loaded.checkpoint.path / checkpoints.WEIGHTS
+    stored = sorted({str(t.dtype).removeprefix("torch.") for t in load_file(weights).values()})
+    lines = ["## Model", "", f"- parameters: {parameters:,}",
+             f"- weights: {weights.stat().st_size / 1e6:.1f} MB, stored in {' and '.join(stored)} "
+             "(trained in float32)"]
     if loaded.name == "transformer":
         from desktop_app.ml.models import transformer_tokens as T
 
@@ -179,6 +185,8 @@ def main() -> int:
     parser.add_argument("--hardware-note", default="", help="a sentence for the card, e.g. how loaded the machine was")
     parser.add_argument("--bench", action="store_true", help="also run desktop-app bench for the model")
     parser.add_argument("--tokens-json", type=Path, help="the transformer's token measurement (scripts/measure_tokens.py)")
+    parser.add_argument("--half", action="store_true",
+                        help="store the weights in float16 (half the size; evaluated as stored)")
     args = parser.parse_args()
 
     loaded = load_model(args.checkpoint)
@@ -186,8 +194,13 @@ def main() -> int:
     target.mkdir(parents=True, exist_ok=True)
     for name in (checkpoints.WEIGHTS, checkpoints.CONFIG):
         shutil.copy2(args.checkpoint / name, target / name)
+    if args.half:
+        save_file({k: v.half().contiguous() for k, v in load_file(target / checkpoints.WEIGHTS).items()},
+                  target / checkpoints.WEIGHTS)
     print(f"copied weights and config to {target}", file=sys.stderr)
 
+    training_card = loaded.checkpoint.card
+    loaded = load_model(target)  # as shipped: what is evaluated and described is what the app loads
     result = evaluate_checkpoint(target, args.data, max_windows=args.max_windows)
     one_per_pass = None
     if loaded.name == "arcnn":
@@ -206,7 +219,7 @@ def main() -> int:
         bench = run_bench(loaded.name, None, 5)
         (target / "bench.json").write_text(json.dumps(bench, indent=1))
 
-    card = loaded.checkpoint.card.rstrip().splitlines()
+    card = training_card.rstrip().splitlines()
     card[0] = f"# {loaded.name}: shipped checkpoint ({card[0].lstrip('# ')})"
     lines = card + [""]
     if args.hardware_note:
