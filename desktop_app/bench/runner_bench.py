@@ -2,20 +2,26 @@
 tiny model trains flat out in the child, a chorale loops on the output device and a 1 ms timer
 ticks on the GUI thread (which also drains the child's metrics, as the training panel will):
 the longest GUI stall (goal under 50 ms), the output underflows (goal 0), how fast a stop takes
-effect, and the child's training throughput against the same loop run in this process. The same
-playback without training comes first, as the baseline of a machine that may be busy with more.
-The output is opened as the app opens it: at the default buffer, with the buffer policy polled
-from the GUI thread (raising the buffer when underflows repeat), so the buffer the baseline
-settles on is the one the app would have remembered when training starts."""
+effect, and the child's training throughput against the same loop run in this process.
+
+The playback is cut into segments that alternate between training running and training paused
+(the child waits, using no CPU), so both conditions meet the same host and the same buffer: on a
+virtual machine the host itself pauses the guest now and then, and the stream underflows with no
+training at all. A thread that sleeps 1 ms, real-time where permitted as the audio callback is,
+measures those pauses in each condition (how late it wakes). The output is opened as the app
+opens it: at the default buffer, with the buffer policy polled from the GUI thread (raising the
+buffer when underflows repeat); the start-up of the stream and of the child is not measured."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 
 WATCH_MS = 16  # the app polls the output for underflows on each playhead frame (ui.playback.FRAME_MS)
 STREAM_SETTLE_SECONDS = 3.0  # a new PulseAudio stream stalls for up to 2 s before it settles
+SEGMENTS = 6  # per condition: training running, training paused, in turn
 PRESET, BATCH = "small", 64
 
 
@@ -103,6 +109,34 @@ def _gui_stalls(app, seconds: float, output=None) -> dict:
             "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)] * 1000, 2), "ticks": len(gaps)}
 
 
+class _WakeUps(threading.Thread):
+    """How late a thread sleeping 1 ms wakes, per condition: what the audio callback's thread meets
+    from the machine itself (real-time scheduling where permitted, as the callback asks)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="wake-ups", daemon=True)
+        self.condition: str | None = None
+        self.late: dict[str, list[float]] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        from desktop_app.audio.stream import request_realtime
+
+        self.realtime = request_realtime()[0]
+        last = time.perf_counter()
+        while not self.done.is_set():
+            time.sleep(0.001)
+            now = time.perf_counter()
+            if self.condition is not None:
+                self.late.setdefault(self.condition, []).append(now - last - 0.001)
+            last = now
+
+    def summary(self, condition: str) -> dict:
+        late = sorted(self.late.get(condition, [0.0]))
+        return {"max_ms": round(late[-1] * 1000, 2), "p999_ms": round(late[int(len(late) * 0.999)] * 1000, 2),
+                "over_10_ms": sum(x > 0.010 for x in late), "real_time": self.realtime}
+
+
 def _wait(app, condition, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
@@ -120,20 +154,14 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     app = QApplication.instance() or QApplication([])
     folder = tempfile.mkdtemp(prefix="desktop-app-bench-runner-")
     result: dict = {"benchmark": "runner", "model": f"tiny ({PRESET}), batch {BATCH}", "cpu_cores": os.cpu_count(),
-                    "playback_seconds": seconds, "load_average_at_start": round(os.getloadavg()[0], 2)}
+                    "playback_seconds_per_condition": seconds, "segments_per_condition": SEGMENTS,
+                    "load_average_at_start": round(os.getloadavg()[0], 2)}
 
-    # First the same playback and event loop without training: on a shared machine, the baseline.
     output, synth = _start_playback()
     playing = synth is not None
     if playing:
         _gui_stalls(app, STREAM_SETTLE_SECONDS)
         output.engine.play()
-    before = output.underflows if playing else 0
-    start_block = output.blocksize if playing else 0
-    result["gui_without_training"] = _gui_stalls(app, seconds, output if playing else None)
-    result["audio_without_training"] = ({"underflows": output.underflows - before, "blocksize_at_start": start_block,
-                                         "blocksize_at_end": output.blocksize} if playing else {"error": output})
-
     process = TrainingProcess(_config(os.path.join(folder, "child"), 10**9), _pieces(), threads=child_threads)
     rows: list[dict] = []
     process.metrics.connect(rows.append)
@@ -144,27 +172,50 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     if not process.running:
         return result | {"error": f"training failed: {process.error}"}
 
-    before, first = (output.underflows if playing else 0), len(rows)
+    wakeups = _WakeUps()
+    wakeups.start()
     start_block = output.blocksize if playing else 0
-    t0 = time.perf_counter()
-    result["gui_while_training"] = _gui_stalls(app, seconds, output if playing else None) | {"goal_longest_stall_ms": 50}
-    elapsed = time.perf_counter() - t0
-    steps_meanwhile = len(rows) - first
+    gui = {c: {"longest_stall_ms": 0.0, "p99_gap_ms": 0.0, "ticks": 0} for c in ("training", "paused")}
+    underflows = {"training": 0, "paused": 0}
+    training_steps, training_seconds = 0, 0.0
+    for k in range(2 * SEGMENTS):
+        condition = "training" if k % 2 == 0 else "paused"
+        process.resume() if condition == "training" else process.pause()
+        wakeups.condition = condition
+        before_rows, before_xruns, t0 = len(rows), (output.underflows if playing else 0), time.perf_counter()
+        stalls = _gui_stalls(app, seconds / SEGMENTS, output if playing else None)
+        if condition == "training":
+            training_steps += len(rows) - before_rows
+            training_seconds += time.perf_counter() - t0
+        underflows[condition] += (output.underflows if playing else 0) - before_xruns
+        g = gui[condition]
+        g["longest_stall_ms"] = max(g["longest_stall_ms"], stalls["longest_stall_ms"])
+        g["p99_gap_ms"] = max(g["p99_gap_ms"], stalls["p99_gap_ms"])
+        g["ticks"] += stalls["ticks"]
+    wakeups.condition = None
+    wakeups.done.set()
+    result["gui_while_training"] = gui["training"] | {"goal_longest_stall_ms": 50}
+    result["gui_training_paused"] = gui["paused"]
     if playing:
-        result["audio_while_training"] = {"device": output.device_name, "underflows": output.underflows - before,
-                                          "goal_underflows": 0, "blocksize_at_start": start_block,
-                                          "blocksize_at_end": output.blocksize, "output_latency_ms": round(output.latency * 1000, 2)}
+        result["audio"] = {"device": output.device_name, "blocksize_at_start": start_block,
+                           "blocksize_at_end": output.blocksize, "output_latency_ms": round(output.latency * 1000, 2)}
+        result["audio_while_training"] = {"underflows": underflows["training"], "goal_underflows": 0,
+                                          "thread_wake_up_late": wakeups.summary("training")}
+        result["audio_training_paused"] = {"underflows": underflows["paused"],
+                                           "thread_wake_up_late": wakeups.summary("paused")}
+        result["audio"]["underflows_training_minus_paused"] = underflows["training"] - underflows["paused"]
         output.close()
         synth.close()
     else:
-        result["audio_while_training"] = {"error": output}
+        result["audio"] = {"error": output}
 
+    process.resume()
     asked = time.perf_counter()
     process.stop()
     _wait(app, lambda: not process.running, 60)
     result["stop"] = {"seconds_to_stop": round(time.perf_counter() - asked, 3), "goal_seconds": 1.0,
                       "status": process.status, "checkpoint": (process.result or {}).get("checkpoint", "")}
-    child_rate = steps_meanwhile * BATCH / elapsed
+    child_rate = training_steps * BATCH / max(training_seconds, 1e-9)
     result["throughput"] = {
         "child_process": {"windows_per_second": round(child_rate, 1), "torch_threads": child_threads,
                           "nice": process.nice, "steps": len(rows)},
