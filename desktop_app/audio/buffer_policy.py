@@ -1,5 +1,5 @@
-"""When output underflows (xruns) repeat, the audio buffer goes up one step: `threshold`
-underflows within `window` seconds double the blocksize (256 -> 512 -> 1024 -> 2048), never past
+"""When output underflows (xruns) or near misses (stream.NEAR_MISS_SHARE) repeat, the audio
+buffer goes up one step: `threshold` of them within `window` seconds double the blocksize (256 -> 512 -> 1024 -> 2048), never past
 `cap`. Pure and clock-free (the caller passes the time), so it is tested with synthetic reports;
 the real-time stream follows it (AudioOutput.adapt)."""
 

@@ -1,7 +1,10 @@
 """The one real-time output stream (sounddevice over PortAudio). Its callback hands the
 PortAudio buffer straight to Engine.process; the playhead comes from the audio clock. The callback
-counts output underflows (xruns) while playing into a preallocated counter that the GUI polls;
-when they repeat, the stream reopens with a larger buffer (BufferPolicy) and plays on."""
+counts output underflows (xruns) while playing into a preallocated counter that the GUI polls,
+and near misses: blocks handed over when what the device still held to play had run down to a
+fraction of the buffer (a stall that almost became a gap). When they repeat, the stream reopens
+with a larger buffer (BufferPolicy) and plays on, so a machine that stalls now and then (a busy or
+virtual one) gets a buffer that absorbs its stalls before the listener hears many gaps."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from desktop_app.audio.engine import Engine
 AUDITION_LATENCY = "low"  # about 10 ms on PulseAudio: clicks and drawn notes feel immediate
 DEFAULT_BLOCKSIZE = 256
 CLOCK_HISTORY = 64  # engine clocks of the latest blocks: enough to span the output latency
+NEAR_MISS_SHARE = 0.2  # a block handed over with less than this share of the latency still queued
+NEAR_MISS_GAP_S = 0.1  # one stall leaves several short blocks behind it: count it once
 REALTIME_PRIORITY = 4  # for the callback thread: just under PulseAudio's own 5, never preempting the mixer
 SOUND_CLIENT_THREADS = ("threaded-ml", "pw-data-loop", "data-loop")  # libpulse's and PipeWire's I/O threads
 
@@ -70,6 +75,9 @@ class AudioOutput:
         self.client_threads: list[str] = []  # the sound system's threads in this process raised to real time
         self._device, self._latency = device, latency
         self._xruns = np.zeros(1, dtype=np.int64)  # output underflows while playing: the callback counts
+        self._near = np.zeros(1, dtype=np.int64)  # near misses while playing: the callback counts
+        self._near_at = np.zeros(1, dtype=np.float64)  # stream time of the last near miss
+        self._near_limit = 0.0  # seconds still queued below which a block is a near miss
         self._generation = 0  # which stream a finished callback belongs to
         self._reset_clock()
         self.stream = self._open(blocksize)
@@ -90,6 +98,8 @@ class AudioOutput:
             stream.start()
         except Exception as e:  # PortAudioError, ValueError for a bad device, ...
             raise AudioUnavailable(_reason(e)) from None
+        self._near_limit = NEAR_MISS_SHARE * float(stream.latency)
+        self._near_at[0] = float("-inf")
         self.client_threads = raise_sound_client_threads() if self.ask_realtime else []
         return stream
 
@@ -108,6 +118,12 @@ class AudioOutput:
         engine = self.engine
         if status.output_underflow and engine.playing:
             self._xruns[0] += 1
+        elif engine.playing:
+            now = stamps.currentTime
+            queued = stamps.outputBufferDacTime - now  # what the device holds before this block plays
+            if now > 0.0 and 0.0 <= queued < self._near_limit and now - self._near_at[0] >= NEAR_MISS_GAP_S:
+                self._near[0] += 1
+                self._near_at[0] = now
         engine.process(outdata, frames, stamps.outputBufferDacTime)
         index = self._clock_index + 1
         if index == CLOCK_HISTORY:
@@ -124,12 +140,17 @@ class AudioOutput:
         """Output underflows (xruns, each a gap in the sound) while playing since the output opened."""
         return int(self._xruns[0])
 
+    @property
+    def near_misses(self) -> int:
+        """Stalls while playing that left less than NEAR_MISS_SHARE of the latency queued, no gap heard."""
+        return int(self._near[0])
+
     def adapt(self, now: float | None = None) -> int | None:
-        """Poll from the GUI: when underflows repeat, reopen with the policy's larger buffer.
-        Returns the new blocksize, or None when nothing changed."""
+        """Poll from the GUI: when underflows or near misses repeat, reopen with the policy's
+        larger buffer. Returns the new blocksize, or None when nothing changed."""
         if self.policy is None or self.lost is not None:
             return None
-        size = self.policy.report(self.underflows, time.monotonic() if now is None else now)
+        size = self.policy.report(self.underflows + self.near_misses, time.monotonic() if now is None else now)
         if size is None:
             return None
         return size if self.reopen(size) else None
@@ -155,7 +176,7 @@ class AudioOutput:
                 return False
         self.blocksize = blocksize
         if self.policy is not None:
-            self.policy.opened(blocksize, self.underflows, time.monotonic())
+            self.policy.opened(blocksize, self.underflows + self.near_misses, time.monotonic())
         return done
 
     @property

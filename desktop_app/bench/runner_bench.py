@@ -10,7 +10,8 @@ virtual machine the host itself pauses the guest now and then, and the stream un
 training at all. A thread that sleeps 1 ms, real-time where permitted as the audio callback is,
 measures those pauses in each condition (how late it wakes). The output is opened as the app
 opens it: at the default buffer, with the buffer policy polled from the GUI thread (raising the
-buffer when underflows repeat); the start-up of the stream and of the child is not measured."""
+buffer when underflows or near misses repeat); the start-up of the stream and of the child is not
+measured as either condition, and its underflows and near misses are reported apart."""
 
 from __future__ import annotations
 
@@ -149,6 +150,7 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.audio.stream import DEFAULT_BLOCKSIZE
     from desktop_app.runner.training import TrainingProcess
 
     app = QApplication.instance() or QApplication([])
@@ -175,19 +177,23 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     wakeups = _WakeUps()
     wakeups.start()
     start_block = output.blocksize if playing else 0
+    startup = {"underflows": output.underflows, "near_misses": output.near_misses} if playing else {}
     gui = {c: {"longest_stall_ms": 0.0, "p99_gap_ms": 0.0, "ticks": 0} for c in ("training", "paused")}
     underflows = {"training": 0, "paused": 0}
+    near_misses = {"training": 0, "paused": 0}
     training_steps, training_seconds = 0, 0.0
     for k in range(2 * SEGMENTS):
         condition = "training" if k % 2 == 0 else "paused"
         process.resume() if condition == "training" else process.pause()
         wakeups.condition = condition
         before_rows, before_xruns, t0 = len(rows), (output.underflows if playing else 0), time.perf_counter()
+        before_near = output.near_misses if playing else 0
         stalls = _gui_stalls(app, seconds / SEGMENTS, output if playing else None)
         if condition == "training":
             training_steps += len(rows) - before_rows
             training_seconds += time.perf_counter() - t0
         underflows[condition] += (output.underflows if playing else 0) - before_xruns
+        near_misses[condition] += (output.near_misses if playing else 0) - before_near
         g = gui[condition]
         g["longest_stall_ms"] = max(g["longest_stall_ms"], stalls["longest_stall_ms"])
         g["p99_gap_ms"] = max(g["p99_gap_ms"], stalls["p99_gap_ms"])
@@ -197,11 +203,13 @@ def run(seconds: float = 30.0, child_threads: int = 1) -> dict:
     result["gui_while_training"] = gui["training"] | {"goal_longest_stall_ms": 50}
     result["gui_training_paused"] = gui["paused"]
     if playing:
-        result["audio"] = {"device": output.device_name, "blocksize_at_start": start_block,
+        result["audio"] = {"device": output.device_name, "blocksize_opened": DEFAULT_BLOCKSIZE,
+                           "during_start_up": startup, "blocksize_at_start": start_block,
                            "blocksize_at_end": output.blocksize, "output_latency_ms": round(output.latency * 1000, 2)}
         result["audio_while_training"] = {"underflows": underflows["training"], "goal_underflows": 0,
+                                          "near_misses": near_misses["training"],
                                           "thread_wake_up_late": wakeups.summary("training")}
-        result["audio_training_paused"] = {"underflows": underflows["paused"],
+        result["audio_training_paused"] = {"underflows": underflows["paused"], "near_misses": near_misses["paused"],
                                            "thread_wake_up_late": wakeups.summary("paused")}
         result["audio"]["underflows_training_minus_paused"] = underflows["training"] - underflows["paused"]
         output.close()

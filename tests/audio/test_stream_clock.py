@@ -55,7 +55,7 @@ def _block(output, k):
     stream.time = k * BLOCK / RATE
     output.engine.synth.block_start = output.engine.synth.frame
     out = np.zeros((BLOCK, 2), np.float32)
-    stream.callback(out, BLOCK, SimpleNamespace(outputBufferDacTime=stream.time + LATENCY),
+    stream.callback(out, BLOCK, SimpleNamespace(outputBufferDacTime=stream.time + LATENCY, currentTime=stream.time),
                     SimpleNamespace(output_underflow=False))
 
 
@@ -127,7 +127,7 @@ def test_underflows_are_counted(output):
     out = np.zeros((BLOCK, 2), np.float32)
     for underflow in (False, True, False, True):
         output.engine.synth.block_start = output.engine.synth.frame
-        output.stream.callback(out, BLOCK, SimpleNamespace(outputBufferDacTime=1.0),
+        output.stream.callback(out, BLOCK, SimpleNamespace(outputBufferDacTime=1.0, currentTime=1.0 - LATENCY),
                                SimpleNamespace(output_underflow=underflow))
     assert output.underflows == 2
 

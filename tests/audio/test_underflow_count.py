@@ -66,12 +66,14 @@ def soon(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
-def block(output, underflow: bool = False, dac_time: float = 1.0) -> None:
-    """One callback of the output's current stream, the size of its blocks."""
+def block(output, underflow: bool = False, dac_time: float = 1.0, queued: float | None = None) -> None:
+    """One callback of the output's current stream, the size of its blocks, with `queued` seconds
+    still to play before it (default: the whole latency, a healthy stream)."""
     stream, synth = output.stream, output.engine.synth
     synth.block_start = synth.frame
     out = np.zeros((stream.blocksize, 2), np.float32)
-    stream.callback(out, stream.blocksize, SimpleNamespace(outputBufferDacTime=dac_time),
+    queued = stream.latency if queued is None else queued
+    stream.callback(out, stream.blocksize, SimpleNamespace(outputBufferDacTime=dac_time, currentTime=dac_time - queued),
                     SimpleNamespace(output_underflow=underflow))
 
 
@@ -89,6 +91,37 @@ def test_underflows_count_only_while_playing(streams):
     block(output)
     block(output, True)
     assert output.underflows == 3
+
+
+def test_near_misses_count_once_per_stall_while_playing(streams):
+    output = make_output()
+    latency = output.stream.latency  # 2 blocks of 256 frames: 10.7 ms
+    block(output, dac_time=1.0, queued=0.0)
+    assert output.near_misses == 0  # stopped
+    output.engine.play()
+    block(output, dac_time=1.0)
+    for t in (1.01, 1.02, 1.03):  # one stall: the queue ran down, then refilled over a few blocks
+        block(output, dac_time=t, queued=0.1 * latency)
+    assert output.near_misses == 1
+    block(output, dac_time=1.5, queued=0.5 * latency)  # half the buffer left: no near miss
+    block(output, dac_time=1.6, queued=0.1 * latency)  # a second stall, later
+    block(output, dac_time=1.7, queued=0.0, underflow=True)  # a gap is an underflow, not a near miss too
+    block(output, dac_time=1.8, queued=-0.5)  # times the host cannot stamp are not read as stalls
+    block(output, dac_time=0.0, queued=0.0)
+    assert output.near_misses == 2 and output.underflows == 1
+
+
+def test_repeated_near_misses_raise_the_buffer_before_a_gap_is_heard(streams):
+    output = make_output(BufferPolicy(256, threshold=2, window=10.0, settle=0.0))
+    output.engine.play()
+    block(output)
+    block(output, dac_time=2.0, queued=0.001)
+    assert output.adapt(now=soon(1.0)) is None  # one stall
+    block(output, dac_time=3.0, queued=0.001)
+    assert output.adapt(now=soon(2.0)) == 512
+    assert output.underflows == 0 and streams.opened[-1].blocksize == 512
+    block(output, dac_time=4.0, queued=0.003)  # 3 ms of 21 ms queued: still a near miss at 512
+    assert output.near_misses == 3 and output.adapt(now=soon(3.0)) is None  # one, since the reopen
 
 
 def test_without_a_policy_the_buffer_never_changes(streams):

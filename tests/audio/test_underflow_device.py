@@ -78,7 +78,7 @@ def test_a_starved_callback_underflows_and_the_buffer_is_raised(output):
     engine = output.engine
     engine.play()
     assert wait_for(lambda: engine.playing and engine.position > RATE // 2, 8.0)
-    before = output.underflows
+    before = output.underflows + output.near_misses
     engine.slow = 0.02  # 20 ms of work for every 5.3 ms block
     raised = []
 
@@ -87,11 +87,11 @@ def test_a_starved_callback_underflows_and_the_buffer_is_raised(output):
         if size is not None:
             raised.append(size)
 
-    assert wait_for(lambda: raised, 30.0, poll), f"never raised; {output.underflows - before} underflows counted"
+    assert wait_for(lambda: raised, 30.0, poll), f"never raised; {output.underflows} underflows counted"
     engine.slow = 0.0
     assert raised == [512] and output.blocksize == 512
-    # the starving made underflows (one may have come before it, on a loaded machine)
-    assert output.underflows - before >= 1 and output.underflows >= 2
+    # the starving made the underflows or near misses that raised it (one may have come before it)
+    assert output.underflows + output.near_misses - before >= 1 and output.underflows + output.near_misses >= 2
     assert output.stream.blocksize == 512 and output.active and output.lost is None
     # The song plays on from where the old stream stopped, on the new stream.
     at_reopen = engine.position
