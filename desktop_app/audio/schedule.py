@@ -79,16 +79,18 @@ def track_channel(index: int) -> int:
 
 def click_events(song: Song, sample_rate: int, start_tick: int, end_tick: int, offset_samples: int = 0):
     """Metronome clicks on every beat from `start_tick` to `end_tick`, accented on downbeats,
-    as arrays (time, kind, key, velocity); `offset_samples` shifts them all."""
+    as arrays (time, kind, key, velocity); `offset_samples` shifts them all. A pickup bar holds
+    the last beats of a bar: none of its clicks is a downbeat."""
     meter, tempo = song.meter, song.tempo_map
     beats, accents = [], []
     for bar in meter.bar_starts(end_tick):
         beat = meter.ticks_per_beat(bar)
+        pickup = bar < meter.pickup_ticks
         for k in range(meter.ticks_per_bar(bar) // beat):
             tick = bar + k * beat
             if start_tick <= tick < end_tick:
                 beats.append(tick)
-                accents.append(k == 0)
+                accents.append(k == 0 and not pickup)
     on = np.rint(np.asarray(tempo.seconds(np.array(beats, dtype=np.float64))) * sample_rate).astype(np.int64) + offset_samples
     accent = np.array(accents, dtype=bool)
     off = on + int(CLICK_SECONDS * sample_rate)
@@ -158,10 +160,11 @@ def _end_of_last_bar(song: Song) -> int:
 
 def with_count_in(schedule: Schedule, song: Song, start_sample: int, start_tick: int, metronome_channel: int = 255) -> tuple[Schedule, int]:
     """The schedule plus one bar of clicks just before `start_sample` (the tempo and meter at
-    `start_tick`); returns it and the sample where playback should begin."""
+    `start_tick`; in a pickup, a whole bar of the signature after it); returns it and the sample
+    where playback should begin."""
     tempo, meter = song.tempo_map, song.meter
     beat_ticks = meter.ticks_per_beat(start_tick)
-    beats = meter.ticks_per_bar(start_tick) // beat_ticks
+    beats = meter.ticks_per_bar(max(start_tick, meter.pickup_ticks)) // beat_ticks
     beat_samples = round(60.0 / tempo.bpm_at(start_tick) * beat_ticks / song.ppq * schedule.sample_rate)
     begin = start_sample - beats * beat_samples
     on = begin + beat_samples * np.arange(beats, dtype=np.int64)

@@ -137,3 +137,30 @@ def test_count_in_then_the_metronome_carries_on():
     frames = [f for f, *_ in synth.ons(METRONOME_CHANNEL)]
     assert frames == [k * 24_000 for k in range(8)]  # four count-in beats, then four in the song
     assert begin == -2 * RATE and engine.position == begin + 4 * RATE + 100
+
+
+def _with_pickup(song):
+    """`song` with a quarter-note pickup before its 4/4 bars (1/4 then 4/4, as MIDI files write it)."""
+    return replace(song, time_signatures=(TimeSignature(0, 1, 4), TimeSignature(480, 4, 4)))
+
+
+def test_a_pickup_beat_is_not_accented_and_the_first_full_bar_is():
+    song = _with_pickup(song_of(melody((67, 0, 480), (60, 480, 2400))))  # ends in bar 2
+    clicks = _clicks(song).ons(METRONOME_CHANNEL)
+    assert [f for f, *_ in clicks][:6] == [samples(song, k * 480, RATE) for k in range(6)]
+    assert [k for _, _, k, _ in clicks][:6] == [CLICK_KEY, CLICK_ACCENT_KEY, CLICK_KEY, CLICK_KEY, CLICK_KEY,
+                                                CLICK_ACCENT_KEY]
+
+
+def test_count_in_before_a_pickup_is_a_whole_bar_of_the_signature_after_it():
+    song = _with_pickup(song_of(melody((67, 0, 480), (60, 480, 1920))))
+    schedule = build_schedule(song, RATE)
+    merged, begin = with_count_in(schedule, song, 0, 0)
+    assert begin == -4 * 24_000  # four quarters at 120 BPM, not the pickup's one
+    synth = FakeSynth()
+    engine = Engine(synth, merged)
+    engine.seek(begin)
+    engine.play()
+    drive(engine, 4 * 24_000 + 1000, 256)
+    assert [k for _, _, k, _ in synth.ons(METRONOME_CHANNEL)] == [CLICK_ACCENT_KEY] + [CLICK_KEY] * 3
+
