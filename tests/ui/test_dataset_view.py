@@ -46,6 +46,12 @@ def folder(tmp_path) -> Path:
     return write_folder(tmp_path / "tunes")
 
 
+@pytest.fixture(autouse=True)
+def own_config(tmp_path, monkeypatch):
+    """Each test keeps its choices (and registered folders) to itself."""
+    monkeypatch.setenv("DESKTOP_APP_CONFIG_DIR", str(tmp_path / "config"))
+
+
 @pytest.fixture
 def view(qtbot, folder):
     runner = ModelRunner()
@@ -148,6 +154,24 @@ def test_an_outlier_shows_its_reason_and_a_click_excludes_it(qtbot, view):
     with qtbot.waitSignal(view.datasetChanged, timeout=30_000):  # and a second click takes it back
         click_check(qtbot, view.outliers, 0)
     assert f"{len(MELODIES)} pieces" in view.counts.text()
+
+
+def test_an_excluded_outlier_stays_excluded_in_the_next_session_and_for_training(qtbot, view, folder, tmp_path):
+    build_by_clicks(qtbot, view)
+    view.tabs.setCurrentIndex(2)
+    with qtbot.waitSignal(view.datasetChanged, timeout=30_000):
+        click_check(qtbot, view.outliers, 0)
+    # What training and `desktop-app dataset stats` load, in this session or the next:
+    assert [o.name for o in load_dataset(str(folder), workers=1).excluded] == ["rumble.mid"]
+    runner = ModelRunner()
+    later = DatasetView(runner, choose_folder=lambda start: str(folder))
+    qtbot.addWidget(later)
+    later.resize(1000, 700)
+    later.show()
+    build_by_clicks(qtbot, later)
+    assert later.outliers.item(0, 0).checkState() == Qt.CheckState.Checked
+    assert "1 excluded" in later.counts.text()
+    assert runner.shutdown(10)
 
 
 def test_double_clicking_a_piece_asks_to_open_its_file(qtbot, view, folder):

@@ -56,11 +56,13 @@ def load_dataset(
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
     rules: OutlierRules | None = None,
     cache: str | os.PathLike[str] | None = None,
+    choices: bool = True,
 ) -> Dataset:
     """Build (or load from the cache) dataset "chorales", "folk", a registered name or a folder.
     `progress(done, total)` is called from this thread; `cancel()` True raises BuildCancelled soon
     after; `workers` None uses every core. Pieces with an outlier reason in `exclude` are set aside.
-    `cache` overrides the cache folder (default: cache_dir()). Raises MusicFileError when there is
+    `cache` overrides the cache folder (default: cache_dir()). With `choices`, the pieces the
+    composer left out or kept in the dataset view are so (ml.data.choices). Raises MusicFileError when there is
     no such dataset or folder, BuildCancelled when cancelled; files that cannot be read are listed
     in the result's `failures`, never raised."""
     name, root, units, failures = resolve(name_or_folder)
@@ -106,7 +108,12 @@ def load_dataset(
             pieces.append(replace(result, name=unit.label, source=_source(unit)))
         else:
             failures.append((_source(unit), str(result)))
-    return Dataset.build(name, str(root), pieces, failures, exclude=exclude, rules=rules)
+    dataset = Dataset.build(name, str(root), pieces, failures, exclude=exclude, rules=rules)
+    if choices:
+        from desktop_app.ml.data.choices import apply_choices
+
+        dataset = apply_choices(dataset)
+    return dataset
 
 
 def _source(unit: Unit) -> str:

@@ -11,7 +11,6 @@ opening the app does not wait for them."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -51,15 +50,6 @@ def build_dataset(name: str, ctx) -> tuple[object, dict]:
         raise JobCancelled from None
     ctx.check()
     return dataset, dataset_stats(dataset)
-
-
-def with_exclusions(dataset, excluded: set[str]):
-    """The same dataset with exactly the outliers named in `excluded` set aside."""
-    from desktop_app.ml.data import Dataset
-
-    outliers = [replace(o, excluded=o.name in excluded) for o in dataset.outliers]
-    return Dataset(dataset.name, dataset.root, dataset.all_pieces, dataset.failures, outliers, dataset.exclude,
-                   dataset.rules)
 
 
 def _bars_per_piece(stats: dict) -> dict[str, list]:
@@ -363,12 +353,17 @@ class DatasetView(QWidget):
         return {o.name for o in self.dataset.outliers if o.excluded} if self.dataset is not None else set()
 
     def set_excluded(self, name: str, excluded: bool) -> Job | None:
-        """Leave the outlier `name` out of the dataset (or take it back) and recompute the statistics."""
+        """Leave the outlier `name` out of the dataset (or take it back), remember the choice for
+        training and later sessions, and recompute the statistics."""
         if self.dataset is None:
             return None
-        names = self.excluded_names()
-        names = names | {name} if excluded else names - {name}
-        dataset = with_exclusions(self.dataset, names)
+        from desktop_app.ml.data.choices import choose
+
+        try:
+            dataset = choose(self.dataset, name, excluded)
+        except OSError as e:
+            self._say(f"Cannot keep the choice for {name}: {e.strerror or e}")
+            dataset = self.dataset.with_excluded(self.excluded_names() - {name} | ({name} if excluded else set()))
 
         def stats(_ctx):
             from desktop_app.ml.data import dataset_stats
