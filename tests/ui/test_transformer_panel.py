@@ -36,11 +36,25 @@ def seed_song(bars: int = 4) -> Song:
 
 
 class SlowNet(M.TransformerNet):
-    """The tiny model, a little slower per step, so a run lasts long enough to watch and cancel."""
+    """The tiny model, a little slower per step (through the network or its Decoder, see
+    slow_decoder_steps), so a run lasts long enough to watch and cancel."""
 
     def forward(self, idx, cache=None):
         time.sleep(0.003)
         return super().forward(idx, cache)
+
+
+@pytest.fixture(autouse=True)
+def slow_decoder_steps(monkeypatch):
+    """Generation steps a SlowNet through its Decoder, which never calls forward: slow that too."""
+    step = M.Decoder.step
+
+    def slow(self, tokens, cache):
+        if isinstance(self._net(), SlowNet):
+            time.sleep(0.003)
+        return step(self, tokens, cache)
+
+    monkeypatch.setattr(M.Decoder, "step", slow)
 
 
 @pytest.fixture(scope="module")
