@@ -78,6 +78,7 @@ class AudioOutput:
         self._near = np.zeros(1, dtype=np.int64)  # near misses while playing: the callback counts
         self._near_at = np.zeros(1, dtype=np.float64)  # stream time of the last near miss
         self._near_limit = 0.0  # seconds still queued below which a block is a near miss
+        self._stamps_ok = False  # this stream's times have shown a healthy queue: they can be read
         self._generation = 0  # which stream a finished callback belongs to
         self._reset_clock()
         self.stream = self._open(blocksize)
@@ -100,6 +101,7 @@ class AudioOutput:
             raise AudioUnavailable(_reason(e)) from None
         self._near_limit = NEAR_MISS_SHARE * float(stream.latency)
         self._near_at[0] = float("-inf")
+        self._stamps_ok = False
         self.client_threads = raise_sound_client_threads() if self.ask_realtime else []
         return stream
 
@@ -116,14 +118,16 @@ class AudioOutput:
             self.callback_thread = threading.get_native_id()
             self.realtime = request_realtime() if self.ask_realtime else (False, "not asked")
         engine = self.engine
+        now = stamps.currentTime
+        queued = stamps.outputBufferDacTime - now  # what the device holds before this block plays
+        if queued >= 2.5 * self._near_limit:  # half the latency queued: this host's times are real
+            self._stamps_ok = True
         if status.output_underflow and engine.playing:
             self._xruns[0] += 1
-        elif engine.playing:
-            now = stamps.currentTime
-            queued = stamps.outputBufferDacTime - now  # what the device holds before this block plays
-            if now > 0.0 and 0.0 <= queued < self._near_limit and now - self._near_at[0] >= NEAR_MISS_GAP_S:
-                self._near[0] += 1
-                self._near_at[0] = now
+        elif (engine.playing and self._stamps_ok and now > 0.0 and 0.0 <= queued < self._near_limit
+              and now - self._near_at[0] >= NEAR_MISS_GAP_S):
+            self._near[0] += 1
+            self._near_at[0] = now
         engine.process(outdata, frames, stamps.outputBufferDacTime)
         index = self._clock_index + 1
         if index == CLOCK_HISTORY:

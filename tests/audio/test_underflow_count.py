@@ -111,6 +111,14 @@ def test_near_misses_count_once_per_stall_while_playing(streams):
     assert output.near_misses == 2 and output.underflows == 1
 
 
+def test_a_host_whose_times_never_show_a_queue_has_no_near_misses(streams):
+    output = make_output(BufferPolicy(256, threshold=2, window=10.0, settle=0.0))
+    output.engine.play()
+    for t in range(1, 40):  # current time and play-out time always equal: not a stall, no timing
+        block(output, dac_time=t / 10, queued=0.0)
+    assert output.near_misses == 0 and output.adapt(now=soon(1.0)) is None
+
+
 def test_repeated_near_misses_raise_the_buffer_before_a_gap_is_heard(streams):
     output = make_output(BufferPolicy(256, threshold=2, window=10.0, settle=0.0))
     output.engine.play()
@@ -120,6 +128,7 @@ def test_repeated_near_misses_raise_the_buffer_before_a_gap_is_heard(streams):
     block(output, dac_time=3.0, queued=0.001)
     assert output.adapt(now=soon(2.0)) == 512
     assert output.underflows == 0 and streams.opened[-1].blocksize == 512
+    block(output, dac_time=3.5)
     block(output, dac_time=4.0, queued=0.003)  # 3 ms of 21 ms queued: still a near miss at 512
     assert output.near_misses == 3 and output.adapt(now=soon(3.0)) is None  # one, since the reopen
 
