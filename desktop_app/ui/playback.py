@@ -130,8 +130,8 @@ class Playback(QObject):
         return self.output.underflows if self.output is not None else 0
 
     def _watch_underflows(self) -> None:
-        """Show new underflows; when they repeat, the output reopens with a larger buffer (the
-        song plays on) and the new size is said in one line and remembered."""
+        """Show new underflows; when they or near misses repeat, the output reopens with a larger
+        buffer (the song plays on) and the new size is said in one line and remembered."""
         output = self.output
         if output.realtime != self._realtime_shown:  # the callback thread has asked: say what it got
             self._realtime_shown = output.realtime
@@ -144,7 +144,7 @@ class Playback(QObject):
             return
         self.prefs.blocksize = raised
         self.message.emit(f"Audio buffer raised to {raised} frames ({output.latency * 1000:.0f} ms) "
-                          f"after repeated dropouts")
+                          f"after the sound stalled more than once")
         self.bufferRaised.emit(raised)
         self.stateChanged.emit()
 

@@ -108,7 +108,7 @@ class AppSettings:
         return prefs
 
     def set_blocksize(self, frames: int) -> None:
-        """Remember a buffer size the output raised itself to (after repeated underflows)."""
+        """Remember a buffer size the output raised itself to (after repeated underflows or near misses)."""
         self.q.setValue("audio/blocksize", int(frames))
 
     def set_audio(self, prefs: AudioPrefs) -> None:
