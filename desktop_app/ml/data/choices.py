@@ -65,5 +65,4 @@ def choose(dataset: Dataset, piece: str, excluded: bool) -> Dataset:
     path = choices_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, (json.dumps({"datasets": entries}, indent=2) + "\n").encode("utf-8"))
-    now = {o.name for o in dataset.outliers if o.excluded} - {piece} | ({piece} if excluded else set())
-    return dataset.with_excluded(now)
+    return dataset.choosing(piece, excluded)

@@ -156,6 +156,11 @@ class Dataset:
         outliers = [replace(o, excluded=o.name in names) for o in self.outliers]
         return Dataset(self.name, self.root, self.all_pieces, self.failures, outliers, self.exclude, self.rules)
 
+    def choosing(self, name: str, excluded: bool) -> "Dataset":
+        """The same dataset with the outlier `name` left out (or kept), the others as they are."""
+        now = {o.name for o in self.outliers if o.excluded} - {name}
+        return self.with_excluded(now | {name} if excluded else now)
+
     def split_of(self, piece_id: str) -> str:
         """The split of the piece with this id (through its group, when it is in this dataset)."""
         return split_of_id(self._split_keys.get(piece_id, piece_id))

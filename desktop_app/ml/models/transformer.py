@@ -200,7 +200,7 @@ class Decoder:
     @staticmethod
     def form_for(rows: int) -> str:
         """How a step of `rows` rows multiplies (see the class): int8, float16 or float32."""
-        if _native_bfloat16() and hasattr(torch, "_weight_int8pack_mm"):
+        if _int8_matrices():
             return "int8"
         return "float16" if rows == 1 else "float32"
 
@@ -263,6 +263,12 @@ def _times(x: torch.Tensor, matrix: tuple) -> torch.Tensor:
 @functools.cache
 def _native_bfloat16() -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+@functools.cache
+def _int8_matrices() -> bool:
+    """Whether steps use int8 matrices: native bfloat16 and torch's int8 weight-only product."""
+    return _native_bfloat16() and hasattr(torch, "_weight_int8pack_mm")
 
 
 def decoder(net):

@@ -348,10 +348,6 @@ class DatasetView(QWidget):
 
     # ----- choices ------------------------------------------------------------------------
 
-    def excluded_names(self) -> set[str]:
-        """The outliers now ticked to be left out."""
-        return {o.name for o in self.dataset.outliers if o.excluded} if self.dataset is not None else set()
-
     def set_excluded(self, name: str, excluded: bool) -> Job | None:
         """Leave the outlier `name` out of the dataset (or take it back), remember the choice for
         training and later sessions, and recompute the statistics."""
@@ -363,7 +359,7 @@ class DatasetView(QWidget):
             dataset = choose(self.dataset, name, excluded)
         except OSError as e:
             self._say(f"Cannot keep the choice for {name}: {e.strerror or e}")
-            dataset = self.dataset.with_excluded(self.excluded_names() - {name} | ({name} if excluded else set()))
+            dataset = self.dataset.choosing(name, excluded)
 
         def stats(_ctx):
             from desktop_app.ml.data import dataset_stats
